@@ -1,0 +1,24 @@
+# Shortcuts; each target installs what is missing first (scripts/setup.sh).
+.PHONY: setup test book lab strip record
+
+setup:
+	bash scripts/setup.sh
+
+test:
+	bash scripts/test.sh
+
+book:
+	bash scripts/build_book.sh
+
+lab: setup
+	.venv/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
+
+strip:
+	.venv/bin/nbstripout notebooks/*.ipynb
+
+# Re-run every notebook (smoke) and keep only the outputs of cells marked keep_output, which
+# nbval compares (tag nbval-check-output); everything else is stripped.
+record: setup
+	COURSE_SCHEDULE=smoke COURSE_CHECKPOINTS=$$(mktemp -d) MPLBACKEND=Agg \
+	  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
+	.venv/bin/nbstripout notebooks/*.ipynb

@@ -1,0 +1,85 @@
+"""Pictures: image grids, loss curves, latent scatter plots (notebook 00 introduces them)."""
+
+import matplotlib.pyplot as plt
+import numpy as np
+import torch
+from torchvision.utils import make_grid
+
+from .train import smooth
+
+
+def image_grid(images, nrow=8, padding=2, scale="auto"):
+    """(B, 1, H, W) tensor -> (H', W') numpy array in [0, 1], ready for imshow.
+
+    scale: 'unit' ([0,1] pixels), 'symmetric' ([-1,1]) or 'auto' (symmetric if any pixel < 0).
+    """
+    images = torch.as_tensor(images).detach().float().cpu()
+    if images.dim() != 4:
+        raise ValueError(f"image_grid expects (batch, channels, height, width), got {tuple(images.shape)}.")
+    if scale == "auto":
+        scale = "symmetric" if images.min() < 0 else "unit"
+    if scale == "symmetric":
+        images = (images + 1) / 2
+    elif scale != "unit":
+        raise ValueError(f"Unknown scale {scale!r}: expected 'unit', 'symmetric' or 'auto'.")
+    grid = make_grid(images.clamp(0, 1), nrow=nrow, padding=padding, pad_value=1.0)
+    return grid[0].numpy()
+
+
+def show_images(images, nrow=8, title=None, ax=None, scale="auto", size=0.6):
+    """Draw a grid of images; returns the matplotlib Axes."""
+    grid = image_grid(images, nrow=nrow, scale=scale)
+    if ax is None:
+        rows = int(np.ceil(len(images) / nrow))
+        _, ax = plt.subplots(figsize=(max(2.0, size * nrow), max(2.0, size * rows)))
+    ax.imshow(grid, cmap="gray", vmin=0, vmax=1, interpolation="nearest")
+    ax.set_axis_off()
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def plot_losses(history, keys=None, window=50, ax=None, title="training losses"):
+    """Raw (faint) and smoothed losses per step, one line per key of the history."""
+    keys = keys or [k for k in history if k != "seconds"]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 3.5))
+    for key in keys:
+        line, = ax.plot(history[key], alpha=0.25)
+        ax.plot(smooth(history[key], window), color=line.get_color(), label=key)
+    ax.set_xlabel("step")
+    ax.set_title(title)
+    ax.legend()
+    return ax
+
+
+def plot_latent_scatter(z, labels, class_names, ax=None, title="latent space", size=3):
+    """2-D codes coloured by class, with the dataset's class names in the legend."""
+    z = torch.as_tensor(z).detach().cpu().numpy()
+    labels = torch.as_tensor(labels).detach().cpu().numpy()
+    if z.ndim != 2 or z.shape[1] != 2:
+        raise ValueError(f"plot_latent_scatter expects (n, 2) codes, got {z.shape}.")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(6, 5))
+    cmap = plt.get_cmap("tab10")
+    for c, name in enumerate(class_names):
+        keep = labels == c
+        ax.scatter(z[keep, 0], z[keep, 1], s=size, color=cmap(c % 10), label=name, alpha=0.7)
+    ax.legend(markerscale=4, fontsize=7, loc="best")
+    ax.set_title(title)
+    return ax
+
+
+def plot_points(points, modes=None, ax=None, title=None, size=2):
+    """A 2-D point cloud (e.g. a toy mixture), with the true modes as red crosses."""
+    points = torch.as_tensor(points).detach().cpu().numpy()
+    if ax is None:
+        _, ax = plt.subplots(figsize=(4, 4))
+    ax.scatter(points[:, 0], points[:, 1], s=size, alpha=0.5)
+    if modes is not None:
+        modes = torch.as_tensor(modes).cpu().numpy()
+        ax.scatter(modes[:, 0], modes[:, 1], marker="x", color="red", s=40, label="modes")
+    ax.set_aspect("equal")
+    if title:
+        ax.set_title(title)
+    return ax

@@ -1,0 +1,64 @@
+"""A small fit loop around a one-step function (notebook 01 shows it; every chapter uses it)."""
+
+import math
+import time
+from collections import defaultdict
+
+from tqdm.auto import tqdm
+
+
+class NonFiniteLossError(FloatingPointError):
+    """A loss became NaN or infinite: training stops instead of silently producing garbage."""
+
+
+def fit(step, batches, n_steps, callback=None, every=None, desc="training", progress=True):
+    """Run `step(batch)` for `n_steps` batches drawn from the iterator `batches`.
+
+    `step` does one optimisation step and returns a dict of scalar losses (floats or 0-d
+    tensors). Returns the history: a dict of lists, one entry per step, plus 'seconds' (the
+    wall time since the start). `callback(step_index, history)` runs every `every` steps and
+    after the last one, e.g. to draw a sample grid.
+    """
+    if n_steps < 1:
+        raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
+    history = defaultdict(list)
+    start = time.perf_counter()
+    bar = tqdm(range(n_steps), desc=desc, disable=not progress, mininterval=0.5)
+    for i in bar:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            raise ValueError(
+                f"the batch iterator ran out after {i} of {n_steps} steps; pass an endless "
+                "one such as data.batch_stream(...)."
+            ) from None
+        losses = step(batch)
+        for name, value in losses.items():
+            value = float(value)
+            if not math.isfinite(value):
+                raise NonFiniteLossError(
+                    f"step {i}: loss {name!r} is {value}. Training stopped; try a lower learning "
+                    "rate, check the inputs' range, or look at the step function."
+                )
+            history[name].append(value)
+        history["seconds"].append(time.perf_counter() - start)
+        if i % 20 == 0 or i == n_steps - 1:
+            bar.set_postfix({k: f"{v:.4g}" for k, v in losses_as_floats(losses).items()})
+        if callback is not None and ((every and (i + 1) % every == 0) or i == n_steps - 1):
+            callback(i, history)
+    return dict(history)
+
+
+def losses_as_floats(losses):
+    return {name: float(value) for name, value in losses.items()}
+
+
+def smooth(values, window=50):
+    """Running mean over the last `window` values (for readable loss curves)."""
+    out, total = [], 0.0
+    for i, v in enumerate(values):
+        total += v
+        if i >= window:
+            total -= values[i - window]
+        out.append(total / min(i + 1, window))
+    return out
