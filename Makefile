@@ -19,6 +19,6 @@ strip:
 # Re-run every notebook (smoke) and keep only the outputs of cells marked keep_output, which
 # nbval compares (tag nbval-check-output); everything else is stripped.
 record: setup
-	COURSE_SCHEDULE=smoke COURSE_CHECKPOINTS=$$(mktemp -d) MPLBACKEND=Agg \
+	COURSE_SCHEDULE=smoke COURSE_CHECKPOINTS=$$(mktemp -d) \
 	  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 	.venv/bin/nbstripout notebooks/*.ipynb

@@ -16,6 +16,7 @@ import os
 import shutil
 import tempfile
 import warnings
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -129,6 +130,25 @@ def _verified_local(name, root):
     return raw
 
 
+def _decompress_verified(gz, target, expected_md5):
+    """Decompress gz into target only if the result has the expected md5; never leave a partial file."""
+    fd, tmp = tempfile.mkstemp(dir=target.parent)
+    try:
+        with gzip.open(gz, "rb") as src, os.fdopen(fd, "wb") as dst:
+            shutil.copyfileobj(src, dst)
+        actual = md5_of(tmp)
+    except (OSError, EOFError, zlib.error) as err:
+        os.unlink(tmp)
+        raise DataIntegrityError(f"system copy {gz} could not be decompressed: {err}") from None
+    if actual != expected_md5:
+        os.unlink(tmp)
+        raise DataIntegrityError(
+            f"system copy {gz} decompresses to md5 {actual}, expected {expected_md5}: the installed "
+            "package is damaged; reinstall it, or use another source (see the README's Data section)."
+        )
+    os.replace(tmp, target)
+
+
 def _copy_from_system(name, root):
     """Decompress a system copy (e.g. Debian's) into the local raw folder; None if there is none."""
     for system_dir in SOURCES[name].system_dirs:
@@ -138,16 +158,7 @@ def _copy_from_system(name, root):
         raw = _raw_dir(name, root)
         raw.mkdir(parents=True, exist_ok=True)
         for gz in gz_files:
-            target = raw / gz.stem
-            with tempfile.NamedTemporaryFile(dir=raw, delete=False) as tmp:
-                with gzip.open(gz, "rb") as src:
-                    shutil.copyfileobj(src, tmp)
-            try:
-                verify_file(tmp.name, SOURCES[name].md5[target.name])
-            except DataIntegrityError as err:
-                os.unlink(tmp.name)
-                raise DataIntegrityError(f"system copy {gz}: {err}") from None
-            os.replace(tmp.name, target)
+            _decompress_verified(gz, raw / gz.stem, SOURCES[name].md5[gz.stem])
         return raw
     return None
 

@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-export COURSE_SCHEDULE=${COURSE_SCHEDULE:-full} MPLBACKEND=Agg
+export COURSE_SCHEDULE=${COURSE_SCHEDULE:-full}
 stamp_file=book/_build/.course-run
 stamp="schedule=$COURSE_SCHEDULE dataset=${COURSE_DATASET:-mnist}"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" != "$stamp" ]; then

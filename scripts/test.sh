@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
-export COURSE_SCHEDULE=smoke MPLBACKEND=Agg
+export COURSE_SCHEDULE=smoke
 # Fresh checkpoints, so every notebook really trains instead of loading an earlier run's models.
 COURSE_CHECKPOINTS=$(mktemp -d)
 export COURSE_CHECKPOINTS
