@@ -14,11 +14,11 @@ lab: setup
 	.venv/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)
 
 strip:
-	.venv/bin/nbstripout notebooks/*.ipynb
+	.venv/bin/python scripts/strip_notebooks.py notebooks/*.ipynb
 
 # Re-run every notebook (smoke) and keep only the outputs of cells marked keep_output, which
 # nbval compares (tag nbval-check-output); everything else is stripped.
 record: setup
 	COURSE_SCHEDULE=smoke COURSE_CHECKPOINTS=$$(mktemp -d) \
 	  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
-	.venv/bin/nbstripout notebooks/*.ipynb
+	.venv/bin/python scripts/strip_notebooks.py notebooks/*.ipynb

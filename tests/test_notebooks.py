@@ -41,6 +41,7 @@ def test_outputs_are_stripped(path):
                 f"{path.name}: a keep_output cell should be tagged nbval-check-output"
             )
             assert cell["outputs"], f"{path.name}: a keep_output cell has no recorded output (make record)"
+            assert cell["execution_count"], f"{path.name}: nbval skips a kept cell with no execution count"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
