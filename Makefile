@@ -1,5 +1,5 @@
 # Shortcuts; each target installs what is missing first (scripts/setup.sh).
-.PHONY: setup test book lab strip record
+.PHONY: setup test book lab slides strip record
 
 setup:
 	bash scripts/setup.sh
@@ -9,6 +9,10 @@ test:
 
 book:
 	bash scripts/build_book.sh
+
+# One reveal.js deck per notebook in book/_build/slides/ (builds the book first if needed).
+slides:
+	bash scripts/slides.sh
 
 lab: setup
 	.venv/bin/jupyter lab notebooks/ $(if $(filter 0,$(shell id -u)),--allow-root,)

@@ -7,6 +7,7 @@ Its sha256 sits beside it in `<file>.sha256`; loading refuses a file whose hash 
 import hashlib
 import os
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import torch
@@ -91,6 +92,21 @@ def restore(models, checkpoint):
             raise CheckpointError(f"weights for {name!r} do not fit the model: {err}") from None
 
 
+_training_allowed = True
+
+
+@contextmanager
+def training_allowed(allowed):
+    """Inside this block load_or_train trains missing models only if `allowed` (the command
+    line's `evaluate` uses False: it scores checkpoints, it never trains)."""
+    global _training_allowed
+    previous, _training_allowed = _training_allowed, allowed
+    try:
+        yield
+    finally:
+        _training_allowed = previous
+
+
 def load_or_train(path, models, train):
     """Load the models from `path` if it exists, else call `train()` and save the result.
 
@@ -103,6 +119,9 @@ def load_or_train(path, models, train):
         restore(models, checkpoint)
         print(f"loaded {path}")
         return checkpoint["meta"], False
+    if not _training_allowed:
+        raise CheckpointError(f"No checkpoint at {path}, and training is switched off here; "
+                              "train the model first (e.g. python -m course_lib train MODEL).")
     meta = train()
     save_checkpoint(path, models, meta)
     print(f"saved {path}")

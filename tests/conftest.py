@@ -2,7 +2,12 @@
 
 import gzip
 import hashlib
+import os
+import shutil
+import subprocess
+import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import matplotlib
 
@@ -20,6 +25,41 @@ import torch  # noqa: E402
 torch.set_num_threads(1)
 
 FASHION_SYSTEM_DIR = Path("/usr/share/datasets/fashion-mnist")
+ROOT = Path(__file__).resolve().parents[1]
+JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
+
+
+@pytest.fixture(scope="session")
+def built_book(tmp_path_factory):
+    """The website, built ONCE per test session (it executes every notebook) under the smoke schedule.
+
+    Builds a copy of book/, so the tests never touch a real build or its execution cache. Returns
+    `root` (the copied book), `html` (its book/_build/html) and `result` (the finished build process);
+    the tests assert on the result, so a failed build fails them with its log.
+    COURSE_TEST_BUILT_BOOK=<a book folder already built> skips the build and checks that one, e.g.
+    `COURSE_TEST_BUILT_BOOK=book pytest tests/test_browser.py` after `bash scripts/build_book.sh`.
+    """
+    if os.environ.get("COURSE_TEST_BUILT_BOOK"):
+        book = Path(os.environ["COURSE_TEST_BUILT_BOOK"]).resolve()
+        done = subprocess.CompletedProcess(args=[], returncode=0, stdout="", stderr="")
+        return SimpleNamespace(root=book, html=book / "_build" / "html", result=done)
+    if not JUPYTER_BOOK.exists():
+        pytest.skip("jupyter-book is not installed (pip install -e '.[dev]')")
+    tmp = tmp_path_factory.mktemp("book-build")
+    book = tmp / "book"
+    shutil.copytree(ROOT / "book", book, symlinks=False, ignore=shutil.ignore_patterns("_build"))
+    env = dict(os.environ, COURSE_SCHEDULE="smoke", COURSE_CHECKPOINTS=str(tmp / "ckpt"))
+    env.pop("MPLBACKEND", None)  # the kernels' inline backend must draw the figures (see above)
+    result = subprocess.run(
+        [str(JUPYTER_BOOK), "build", str(book), "--warningiserror", "--keep-going"],
+        env=env, capture_output=True, text=True, timeout=3600,
+    )
+    return SimpleNamespace(root=book, html=book / "_build" / "html", result=result)
+
+
+def build_log(result):
+    """The end of a build's output, for assertion messages."""
+    return result.stdout[-3000:] + result.stderr[-3000:]
 
 
 @pytest.fixture(autouse=True)

@@ -1,33 +1,48 @@
-"""The website builds offline from the notebooks (smoke schedule) and shows their figures."""
+"""The website builds offline from the notebooks (smoke schedule) and shows their figures.
 
-import os
+The build itself is the session fixture `built_book` (tests/conftest.py), shared with test_browser.py.
+"""
+
 import re
-import shutil
-import subprocess
-import sys
 from pathlib import Path
 
-import pytest
+from conftest import build_log
 
 ROOT = Path(__file__).resolve().parents[1]
-JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 
-@pytest.mark.skipif(not JUPYTER_BOOK.exists(), reason="jupyter-book is not installed")
-def test_book_builds_with_figures_and_no_tracebacks(tmp_path):
-    # Build a copy, so the test never touches a real build (or its execution cache).
-    book = tmp_path / "book"
-    shutil.copytree(ROOT / "book", book, symlinks=False, ignore=shutil.ignore_patterns("_build"))
-    env = dict(os.environ, COURSE_SCHEDULE="smoke", COURSE_CHECKPOINTS=str(tmp_path / "ckpt"))
-    result = subprocess.run(
-        [str(JUPYTER_BOOK), "build", str(book), "--warningiserror", "--keep-going"],
-        env=env, capture_output=True, text=True, timeout=1200,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    html = book / "_build" / "html"
+def test_book_builds_with_figures_and_no_tracebacks(built_book):
+    assert built_book.result.returncode == 0, build_log(built_book.result)
+    html = built_book.html
     assert (html / "index.html").is_file()
     for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
         page = (html / "notebooks" / f"{notebook.stem}.html").read_text()
         assert re.search(r"<img[^>]+\.png", page), f"{notebook.name}: no figure on its page"
         assert "Traceback" not in page, f"{notebook.name}: an output contains a traceback"
         assert "schedule: smoke" in page, f"{notebook.name}: the run line is missing"
+
+
+def test_book_is_self_contained(built_book):
+    """Pages load MathJax and the widget renderer from the site itself, never from a CDN."""
+    assert built_book.result.returncode == 0, build_log(built_book.result)
+    html = built_book.html
+    assert (html / "vendor" / "mathjax" / "tex-mml-chtml.js").is_file(), (
+        "MathJax is not vendored: run `bash scripts/vendor_js.sh` (scripts/setup.sh does)"
+    )
+    for page in html.rglob("*.html"):
+        if "vendor" in page.relative_to(html).parts:
+            continue
+        text = page.read_text()
+        remote = re.findall(r"<(?:script|link|img|iframe)[^>]+(?:src|href)=\"(?:https?:)?//[^\"]+", text)
+        assert not remote, f"{page.relative_to(html)} loads from the network: {remote}"
+
+
+def test_bibliography_lists_the_course_papers(built_book):
+    """references.bib parses, and the bibliography page (when the toc lists it) shows every entry."""
+    assert built_book.result.returncode == 0, build_log(built_book.result)
+    keys = re.findall(r"^@\w+\{([^,]+),", (ROOT / "book" / "references.bib").read_text(), re.M)
+    assert len(keys) == len(set(keys)) >= 15, "references.bib: duplicate keys or papers missing"
+    page = built_book.html / "bibliography.html"
+    if page.exists():
+        entries = page.read_text().count('role="doc-biblioentry"')
+        assert entries == len(keys), f"bibliography.html shows {entries} of {len(keys)} papers"

@@ -1,0 +1,110 @@
+"""The course's command line: train or score any model of the comparison table (notebook 10).
+
+    python -m course_lib list
+    python -m course_lib train MODEL [--schedule S] [--dataset D] [--device X] [--out DIR]
+    python -m course_lib evaluate MODEL [same options]
+
+`train` loads the model's checkpoint if present, else trains and saves it (the same recipe and
+checkpoint the notebooks use), then writes MODEL.png (a sample grid) and MODEL.json (its scores
+under the evaluator). `evaluate` does the same but refuses to train: it scores a checkpoint.
+Checkpoints go to --out (default $COURSE_CHECKPOINTS); point COURSE_CHECKPOINTS at the same
+folder when running the notebooks and they load the pre-trained models instead of training.
+"""
+
+import argparse
+import json
+import os
+import re
+import sys
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+import torch
+
+
+def model_key(name):
+    """'PCA sampler (k = 16)' -> 'pca-sampler-k-16': the command-line name of a table row."""
+    return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n\n")[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("list", help="the models that can be trained or evaluated")
+    for command, text in [("train", "train (or load) a model, save its samples and scores"),
+                          ("evaluate", "score an existing checkpoint (never trains the model)")]:
+        sub = commands.add_parser(command, help=text)
+        sub.add_argument("model", help="a name from `python -m course_lib list`")
+        sub.add_argument("--schedule", choices=("smoke", "full"), help="default: $COURSE_SCHEDULE or full")
+        sub.add_argument("--dataset", help="mnist or fashion-mnist (default: $COURSE_DATASET or mnist)")
+        sub.add_argument("--device", help="auto, cuda, mps or cpu (default: $COURSE_DEVICE or auto)")
+        sub.add_argument("--out", type=Path, help="folder for checkpoints, PNG and JSON "
+                                                  "(default: $COURSE_CHECKPOINTS)")
+        sub.add_argument("--samples", type=int, default=None,
+                         help="samples to score (default: 10,000 full, 1,000 smoke)")
+        sub.add_argument("--seed", type=int, default=0)
+    return parser.parse_args(argv)
+
+
+def find_row(key, rows):
+    by_key = {model_key(spec.name): spec for spec in rows}
+    if key not in by_key:
+        raise SystemExit(f"Unknown model {key!r}. Expected one of:\n  " + "\n  ".join(by_key))
+    return by_key[key]
+
+
+def run(args):
+    # Options become the environment every course_lib function reads, before anything loads.
+    for option, variable in [("schedule", "COURSE_SCHEDULE"), ("dataset", "COURSE_DATASET"),
+                             ("device", "COURSE_DEVICE"), ("out", "COURSE_CHECKPOINTS")]:
+        if getattr(args, option) is not None:
+            os.environ[variable] = str(getattr(args, option))
+    from . import checkpoints, data, metrics, plots, runtime
+
+    spec = find_row(args.model, metrics.available_rows())
+    schedule, device = runtime.get_schedule(), runtime.get_device()
+    runtime.seed_everything(args.seed)
+    ds = data.load_image_data(device=device, scale="unit", seed=args.seed,
+                              **{k: metrics.DEFAULTS[schedule][k] for k in ("train_size", "test_size")})
+    runtime.describe_run(dataset=ds.name, device=device, schedule=schedule)
+    context = metrics.TableContext(ds=ds, schedule=schedule, device=device, seed=args.seed)
+    with checkpoints.training_allowed(args.command == "train"):
+        evaluator, _ = metrics.load_evaluator(ds.name, schedule, device, seed=args.seed)
+        row = spec.loader(context)
+    n = args.samples or runtime.by_schedule(smoke=1_000, full=10_000, schedule=schedule)
+    samples = row.sample(n, torch.Generator().manual_seed(args.seed))
+    scores = metrics.evaluate_samples(evaluator, samples, ds.x_test)
+    scores.update(row.extra, model=spec.name, dataset=ds.name, schedule=schedule,
+                  seconds=row.seconds, device=row.device)
+
+    out = checkpoints.checkpoint_dir()
+    out.mkdir(parents=True, exist_ok=True)
+    stem = out / f"{model_key(spec.name)}-{ds.name}-{schedule}"
+    plt.imsave(f"{stem}.png", plots.image_grid(samples[:64], nrow=8), cmap="gray", vmin=0, vmax=1)
+    Path(f"{stem}.json").write_text(json.dumps(scores, indent=2, default=float) + "\n")
+    print(metrics.table_markdown({spec.name: scores}))
+    print(f"wrote {stem}.png and {stem}.json")
+    return scores
+
+
+def main(argv=None):
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    if args.command == "list":
+        from . import metrics
+
+        for spec in metrics.available_rows():
+            print(f"{model_key(spec.name):<50} {spec.name}")
+        return 0
+    from .checkpoints import CheckpointError
+    from .data import DataNotFoundError
+
+    try:
+        run(args)
+    except (CheckpointError, DataNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
