@@ -79,3 +79,339 @@ def check_pca_error_formula(fn):
         _close(f"error with k={k}", float(got), eigenvalues[k:].sum(), atol=1e-6)
     print("correct: the error is the variance left in the discarded directions.")
     return True
+
+
+# ---- notebook 02: the VAE ----------------------------------------------------------------------
+
+
+def _finite(name, got):
+    if not torch.isfinite(torch.as_tensor(got)).all():
+        raise AssertionError(f"{name}: got a non-finite value (inf or nan); work in log space "
+                             "(torch.logsumexp) instead of exponentiating.")
+
+
+def check_gaussian_kl(fn):
+    """Exercise 02.1: fn(mu, logvar) -> KL(N(mu, diag(exp(logvar))) || N(0, I)) per row, shape (B,)."""
+    g = torch.Generator().manual_seed(21)
+    cases = [(torch.randn(6, 5, generator=g), torch.randn(6, 5, generator=g)),
+             (torch.zeros(3, 4), torch.zeros(3, 4)),
+             (torch.randn(4, 1, generator=g) * 3, torch.randn(4, 1, generator=g) * 2)]
+    for mu, logvar in cases:
+        got = _attempted(fn, mu.clone(), logvar.clone())
+        if got is None:
+            return False
+        q = torch.distributions.Normal(mu.double(), (0.5 * logvar.double()).exp())
+        reference = torch.distributions.kl_divergence(q, torch.distributions.Normal(0.0, 1.0)).sum(-1)
+        _close(f"KL for mu, logvar of shape {tuple(mu.shape)}", got, reference, atol=1e-4)
+    print("correct: 1/2 sum_j (mu_j^2 + sigma_j^2 - 1 - log sigma_j^2), one value per row.")
+    return True
+
+
+def check_reparameterize(fn):
+    """Exercise 02.2: fn(mu, logvar) -> z ~ N(mu, diag(exp(logvar))), differentiable in mu and logvar."""
+    n = 20_000
+    mu = torch.tensor([[0.0, 2.0, -1.0]]).repeat(n, 1).requires_grad_(True)
+    logvar = torch.tensor([[0.0, -2.0, 1.5]]).repeat(n, 1).requires_grad_(True)
+    torch.manual_seed(22)
+    z = _attempted(fn, mu, logvar)
+    if z is None:
+        return False
+    if not isinstance(z, torch.Tensor) or z.shape != mu.shape:
+        raise AssertionError(f"expected a tensor of shape {tuple(mu.shape)} (one z per row).")
+    _close("sample mean of z", z.detach().mean(0), mu[0].detach(), atol=0.06)
+    _close("sample standard deviation of z (sigma = exp(logvar / 2))", z.detach().std(0),
+           (0.5 * logvar[0].detach()).exp(), atol=0.05)
+    if not z.requires_grad:
+        raise AssertionError("no gradient flows from z back to mu and logvar: draw eps ~ N(0, I), then "
+                             "compute z from mu and logvar (no .detach(), no torch.no_grad()).")
+    z.sum().backward()
+    if mu.grad is None or logvar.grad is None:
+        raise AssertionError("z must depend on both mu and logvar.")
+    _close("dz/dmu (should be 1)", mu.grad, torch.ones_like(mu), atol=1e-5)
+    _close("dz/dlogvar (should be sigma * eps / 2 = (z - mu) / 2)", logvar.grad,
+           0.5 * (z - mu).detach(), atol=1e-4)
+    print("correct: z = mu + exp(logvar / 2) * eps, and gradients reach mu and logvar.")
+    return True
+
+
+def check_iwae_bound(fn):
+    """Exercise 02.3: fn(log_weights (k, B)) -> L_k = log (1/k) sum_i w_i per column, shape (B,)."""
+    g = torch.Generator().manual_seed(23)
+    cases = [torch.randn(7, 5, generator=g) * 3,  # an ordinary case
+             torch.randn(1, 4, generator=g),  # k = 1: the bound is the single log weight
+             torch.randn(50, 3, generator=g) * 5 - 1000.0]  # log weights of an image: exp underflows
+    for log_w in cases:
+        got = _attempted(fn, log_w.clone())
+        if got is None:
+            return False
+        name = f"L_k for k = {log_w.shape[0]}"
+        _finite(name, got)
+        reference = torch.logsumexp(log_w.double(), 0) - torch.log(torch.tensor(float(len(log_w))))
+        _close(name, got, reference, atol=1e-3)
+    print("correct: logsumexp over the k samples minus log k, stable for log weights near -1000.")
+    return True
+
+
+# ---- notebook 03: the conditional VAE ------------------------------------------------------------
+
+
+def check_condition_input(fn):
+    """Exercise 03.1: fn(z, y, n_classes) -> [z, one_hot(y)] of shape (B, k + n_classes); labels
+    outside 0..n_classes-1 raise ValueError."""
+    g = torch.Generator().manual_seed(31)
+    z, y = torch.randn(5, 3, generator=g), torch.tensor([0, 4, 2, 2, 1])
+    got = _attempted(fn, z.clone(), y.clone(), 5)
+    if got is None:
+        return False
+    _close("conditioned input", got, torch.cat([z, torch.eye(5)[y]], 1), atol=1e-6)
+    for bad in ([0, 5], [-1, 2]):
+        try:
+            fn(z[:2], torch.tensor(bad), 5)
+        except ValueError:
+            continue
+        except Exception as err:  # e.g. torch's own RuntimeError from one_hot, or a silent wrap-around
+            raise AssertionError(f"labels {bad} with 5 classes raised {type(err).__name__}, expected a "
+                                 "ValueError that names the valid range.") from None
+        raise AssertionError(f"labels {bad} with 5 classes should raise ValueError (valid: 0 to 4).")
+    print("correct: z followed by the one-hot label, and a clear error for a label out of range.")
+    return True
+
+
+def check_class_posterior(fn):
+    """Exercise 03.2: fn(elbos (N, K), log_prior (K,)) -> log p(y | x) (N, K), using ELBO(x | y)
+    in place of log p(x | y) in Bayes' rule."""
+    g = torch.Generator().manual_seed(32)
+    elbos = torch.randn(6, 4, generator=g) * 5 - 300.0  # realistic sizes: exp(-300) underflows in float32
+    log_prior = torch.log(torch.tensor([0.1, 0.2, 0.3, 0.4]))
+    got = _attempted(fn, elbos.clone(), log_prior.clone())
+    if got is None:
+        return False
+    _finite("log p(y | x)", got)
+    joint = elbos.double() + log_prior.double()
+    _close("log p(y | x)", got, joint - joint.logsumexp(1, keepdim=True), atol=1e-4)
+    print("correct: log p(y|x) = ELBO(x|y) + log p(y) - logsumexp over y of the same.")
+    return True
+
+
+def check_transfer_style(fn):
+    """Exercise 03.3: fn(model, x, y_source, y_target) -> the Bernoulli means of p(x | z, y_target)
+    at z = the posterior mean of q(z | x, y_source)."""
+    from . import cvae, vae
+
+    torch.manual_seed(33)
+    model = cvae.make_cvae(4, arch="mlp", latent_dim=3).eval()
+    x = torch.rand(5, 1, 28, 28, generator=torch.Generator().manual_seed(33))
+    y_source, y_target = torch.tensor([0, 1, 2, 3, 0]), torch.tensor([3, 3, 0, 1, 2])
+    with torch.no_grad():
+        reference = vae.decode_mean(model, model.encode(x, y_source)[0], y_target)
+    got = _attempted(fn, model, x, y_source, y_target)
+    if got is None:
+        return False
+    _close("transferred images", torch.as_tensor(got).detach(), reference, atol=1e-5)
+    print("correct: encode with the image's own label, decode the posterior mean with the new one.")
+    return True
+
+
+# ---- notebook 10: evaluating generative models ---------------------------------------------------
+
+
+def check_inception_score(fn):
+    """Exercise 10.1: fn(probs) -> exp(mean_x KL(p(y|x) || p(y))) for an (N, K) tensor of class
+    probabilities, with p(y) the mean of the rows (one split)."""
+    from . import metrics
+
+    g = torch.Generator().manual_seed(101)
+    cases = {
+        "random predictions": torch.softmax(3 * torch.randn(50, 10, generator=g), dim=1),
+        "identical predictions (answer 1)": torch.softmax(torch.randn(1, 4, generator=g), 1).repeat(8, 1),
+        "confident and balanced (answer K = 5)": torch.eye(5).repeat(4, 1),
+    }
+    for name, probs in cases.items():
+        got = _attempted(fn, probs.clone())
+        if got is None:
+            return False
+        _close(f"IS for {name}", float(got), metrics.inception_score(probs, splits=1)[0], atol=1e-4)
+    print("correct: IS = exp(E_x KL(p(y|x) || p(y))), between 1 and the number of classes.")
+    return True
+
+
+def check_frechet_diagonal(fn):
+    """Exercise 10.2: fn(mu1, var1, mu2, var2) -> Fréchet distance between two Gaussians with
+    diagonal covariances diag(var1), diag(var2)."""
+    from . import metrics
+
+    g = torch.Generator().manual_seed(102)
+    mu1, mu2 = torch.randn(6, generator=g), torch.randn(6, generator=g)
+    var1, var2 = torch.rand(6, generator=g) * 3 + 0.1, torch.rand(6, generator=g) * 3 + 0.1
+    for name, args in {"equal means": (mu1, var1, mu1, var2), "equal variances": (mu1, var1, mu2, var1),
+                       "general case": (mu1, var1, mu2, var2)}.items():
+        got = _attempted(fn, *(a.clone() for a in args))
+        if got is None:
+            return False
+        m1, v1, m2, v2 = (a.double() for a in args)
+        reference = metrics.frechet_distance(m1, torch.diag(v1), m2, torch.diag(v2))
+        _close(f"Fréchet distance, {name}", float(got), reference, atol=1e-4)
+    print("correct: ||mu1 - mu2||^2 + sum_i (sqrt(var1_i) - sqrt(var2_i))^2.")
+    return True
+
+
+def check_coverage(fn):
+    """Exercise 10.3: fn(real, fake, k) -> coverage: the fraction of real points whose k-NN ball
+    (radius: distance to the k-th nearest *other* real point) contains at least one fake point."""
+    from . import metrics
+
+    g = torch.Generator().manual_seed(103)
+    real = torch.arange(5.0).reshape(5, 1)
+    cases = [("real = 0,1,2,3,4 and fake = 0.5, 10 with k = 1 (answer 0.4)", real,
+              torch.tensor([[0.5], [10.0]]), 1)]
+    a = torch.randn(60, 3, generator=g)
+    cases += [("random points, k = 5", a, torch.randn(40, 3, generator=g) + 1.0, 5),
+              ("random points, k = 2", a, torch.randn(80, 3, generator=g) * 2, 2)]
+    for name, r, f, k in cases:
+        got = _attempted(fn, r.clone(), f.clone(), k)
+        if got is None:
+            return False
+        _close(f"coverage for {name}", float(got), metrics.density_coverage(r, f, k)[1], atol=1e-6)
+    print("correct: a real point is covered when some sample lies inside its k-NN ball.")
+    return True
+
+
+# ---- notebook 04: GANs -------------------------------------------------------------------------
+
+
+def check_nonsaturating_loss(fn):
+    """Exercise 04.1: fn(fake_logits) -> -mean log D(G(z)) with D = sigmoid(logit), a scalar,
+    exact even for very negative logits (a discriminator that is sure the samples are fake)."""
+    moderate = torch.tensor([-3.0, -0.5, 0.0, 1.0, 4.0])
+    extreme = torch.tensor([-150.0, -20.0, 0.0])
+    for name, logits in [("moderate logits", moderate), ("very negative logits", extreme)]:
+        got = _attempted(fn, logits.clone())
+        if got is None:
+            return False
+        got = torch.as_tensor(got, dtype=torch.float64).detach()
+        if name == "very negative logits" and not torch.isfinite(got).all():
+            raise AssertionError(
+                "non-saturating loss: infinite for logit -150. sigmoid(-150) rounds to 0 in float32 "
+                "and log(0) = -inf; compute log D from the logit: log sigmoid(l) = -softplus(-l) "
+                "(torch.nn.functional.logsigmoid).")
+        expected = torch.nn.functional.softplus(-logits.double()).mean()
+        _close(f"non-saturating loss on {name}", got.reshape(()), expected, atol=1e-5)
+    print("correct: -mean log D(G(z)), computed from the logits so it never saturates or overflows.")
+    return True
+
+
+def check_optimal_discriminator_gaussians(fn):
+    """Exercise 04.2: fn(x, mu_data, sd_data, mu_g, sd_g) -> D*(x) for p_data = N(mu_data, sd_data^2)
+    and p_g = N(mu_g, sd_g^2), elementwise over the tensor x."""
+    x = torch.linspace(-3, 5, 33, dtype=torch.float64)
+    for mu_d, sd_d, mu_g, sd_g in [(0.0, 1.0, 2.0, 1.0), (1.0, 0.5, 0.0, 2.0), (0.0, 1.0, 0.0, 1.0)]:
+        got = _attempted(fn, x.clone(), mu_d, sd_d, mu_g, sd_g)
+        if got is None:
+            return False
+
+        def log_pdf(mu, sd):
+            return -0.5 * ((x - mu) / sd) ** 2 - torch.log(torch.tensor(sd, dtype=torch.float64))
+
+        expected = torch.sigmoid(log_pdf(mu_d, sd_d) - log_pdf(mu_g, sd_g))
+        _close(f"D* for N({mu_d}, {sd_d}^2) vs N({mu_g}, {sd_g}^2)", got, expected, atol=1e-5)
+    print("correct: D*(x) = p_data(x) / (p_data(x) + p_g(x)); it is 1/2 where the densities cross.")
+    return True
+
+
+def check_mode_coverage(fn):
+    """Exercise 04.3: fn(samples, modes, sigma) -> (modes_covered, high_quality_fraction) under the
+    protocol of notebook 04 (nearest mode; high quality within 3 sigma; covered if >= 1 such)."""
+    from . import metrics_toy
+
+    g = torch.Generator().manual_seed(4)
+    modes = torch.tensor([[0.0, 0.0], [1.0, 0.0], [0.0, 1.0], [5.0, 5.0]])
+    cases = {
+        "samples near three of four modes": modes[torch.tensor([0, 1, 2] * 50)]
+        + 0.05 * torch.randn(150, 2, generator=g),
+        "uniform noise": torch.rand(400, 2, generator=g) * 6 - 0.5,
+        "points just inside and just outside 3 sigma": torch.tensor(
+            [[0.29, 0.0], [0.31, 0.0], [5.0, 5.29], [0.0, 1.2], [1.5, 0.0]]),
+    }
+    for name, samples in cases.items():
+        got = _attempted(fn, samples.clone(), modes.clone(), 0.1)
+        if got is None:
+            return False
+        expected = metrics_toy.mode_coverage(samples, modes, 0.1)
+        covered, fraction = got
+        if int(covered) != expected["modes_covered"]:
+            raise AssertionError(f"{name}: {int(covered)} modes covered, expected "
+                                 f"{expected['modes_covered']}.")
+        _close(f"{name}: high-quality fraction", float(fraction),
+               expected["high_quality_fraction"], atol=1e-6)
+    print("correct: nearest mode, 3-sigma quality test, a mode counts once it has a good sample.")
+    return True
+
+
+# ---- notebook 05: DCGAN ------------------------------------------------------------------------
+
+
+def check_conv_transpose_size(fn):
+    """Exercise 05.1: fn(size, kernel, stride, padding) -> output size of nn.ConvTranspose2d."""
+    from torch import nn
+
+    for size, kernel, stride, padding in [(7, 4, 2, 1), (14, 4, 2, 1), (1, 7, 1, 0), (4, 3, 2, 1),
+                                          (5, 5, 3, 2)]:
+        got = _attempted(fn, size, kernel, stride, padding)
+        if got is None:
+            return False
+        layer = nn.ConvTranspose2d(1, 1, kernel, stride=stride, padding=padding)
+        expected = layer(torch.zeros(1, 1, size, size)).shape[-1]
+        if int(got) != expected:
+            raise AssertionError(f"size {size}, kernel {kernel}, stride {stride}, padding {padding}: "
+                                 f"got {got}, PyTorch gives {expected}.")
+    print("correct: (size - 1) * stride - 2 * padding + kernel; 7 -> 14 -> 28 in the DCGAN.")
+    return True
+
+
+def check_dcgan_init(fn):
+    """Exercise 05.2: fn(module), used as model.apply(fn), gives the DCGAN initialisation:
+    conv / transposed conv / linear weights ~ N(0, 0.02), batch-norm scale ~ N(1, 0.02), biases 0."""
+    from torch import nn
+
+    from . import gan
+
+    torch.manual_seed(5)
+    model = nn.Sequential(gan.dcgan_generator(64, (128, 64)), gan.dcgan_discriminator(channels=(64, 128)))
+    try:
+        model.apply(fn)
+    except NotImplementedError:
+        print("Not attempted yet: replace `raise NotImplementedError` with your code, then re-run.")
+        return False
+    for name, m in model.named_modules():
+        if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+            w = m.weight.detach()
+            if w.numel() >= 1000 and not (abs(w.mean()) < 0.005 and abs(w.std() - 0.02) < 0.003):
+                raise AssertionError(f"{name} ({type(m).__name__}): weight mean {w.mean():.4f}, std "
+                                     f"{w.std():.4f}; expected about 0 and 0.02.")
+        if isinstance(m, nn.BatchNorm2d):
+            w = m.weight.detach()
+            if not (abs(w.mean() - 1) < 0.02 and w.std() < 0.05 and w.std() > 0.005):
+                raise AssertionError(f"{name} (BatchNorm2d): scale mean {w.mean():.3f}, std "
+                                     f"{w.std():.3f}; expected about 1 and 0.02.")
+        bias = getattr(m, "bias", None)
+        if isinstance(bias, torch.Tensor) and bias.abs().max() > 0:
+            raise AssertionError(f"{name} ({type(m).__name__}): biases should start at 0.")
+    print("correct: N(0, 0.02) weights, N(1, 0.02) batch-norm scales, zero biases.")
+    return True
+
+
+def check_slerp(fn):
+    """Exercise 05.3: fn(z0, z1, t) -> spherical interpolation between vectors z0 and z1 (1-D)
+    at fraction t in [0, 1]: sin((1-t) w)/sin(w) z0 + sin(t w)/sin(w) z1, cos w = <z0, z1>/(|z0||z1|)."""
+    g = torch.Generator().manual_seed(6)
+    z0, z1 = torch.randn(64, generator=g, dtype=torch.float64), torch.randn(64, generator=g,
+                                                                          dtype=torch.float64)
+    omega = torch.arccos((z0 @ z1) / (z0.norm() * z1.norm()))
+    for t in (0.0, 0.25, 0.5, 1.0):
+        got = _attempted(fn, z0.clone(), z1.clone(), t)
+        if got is None:
+            return False
+        expected = (torch.sin((1 - t) * omega) * z0 + torch.sin(t * omega) * z1) / torch.sin(omega)
+        _close(f"slerp at t={t}", torch.as_tensor(got, dtype=torch.float64), expected, atol=1e-5)
+    print("correct: the path keeps the norm of typical Gaussian samples; the straight line does not.")
+    return True

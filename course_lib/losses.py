@@ -41,3 +41,109 @@ def mse_reconstruction(x_hat, x, reduction="image"):
     if reduction == "pixel":
         return per_image.mean() / x[0].numel()
     raise ValueError(f"Unknown reduction {reduction!r}: expected 'image' or 'pixel'.")
+
+
+# ---- GAN losses (notebook 04). D(x) = sigmoid(logit): every loss takes the discriminator's
+# logits, because log(sigmoid(l)) = -softplus(-l) is exact where log(D) of a rounded D is not.
+
+
+def check_logits(logits, what="logits"):
+    if logits.dim() != 1:
+        raise ValueError(f"{what} should be a 1-D tensor (one logit per example), got shape "
+                         f"{tuple(logits.shape)}; squeeze the discriminator's (batch, 1) output.")
+
+
+def gan_discriminator_loss(real_logits, fake_logits):
+    """The discriminator's binary cross-entropy (notebook 04, "The value function").
+
+        L_D = -(1/B) sum_b log D(x_b) - (1/B) sum_b log(1 - D(G(z_b)))  =  -V(D, G) (estimated)
+
+    with D = sigmoid(logit): real images are labelled 1, generated ones 0.
+    """
+    check_logits(real_logits, "real_logits")
+    check_logits(fake_logits, "fake_logits")
+    return F.softplus(-real_logits).mean() + F.softplus(fake_logits).mean()
+
+
+def gan_generator_loss_minimax(fake_logits):
+    """The generator's side of the minimax game (notebook 04, "Saturation").
+
+        L_G = (1/B) sum_b log(1 - D(G(z_b)))      (minimised by G; saturates when D(G(z)) -> 0)
+    """
+    check_logits(fake_logits, "fake_logits")
+    return -F.softplus(fake_logits).mean()
+
+
+def gan_generator_loss_nonsaturating(fake_logits):
+    """The non-saturating generator loss (notebook 04, "Saturation").
+
+        L_G = -(1/B) sum_b log D(G(z_b))          (same fixed point, strong gradient when D wins)
+    """
+    check_logits(fake_logits, "fake_logits")
+    return F.softplus(-fake_logits).mean()
+
+
+# ---- VAE losses (notebook 02). Every function returns one value per example, in nats; the
+# training step averages over the batch. q(z|x) = N(mu, diag(exp(logvar))), p(z) = N(0, I).
+
+LOG_2PI = 1.8378770664093453  # log(2 pi)
+
+
+def gaussian_kl(mu, logvar):
+    """KL( N(mu, diag(exp(logvar))) || N(0, I) ) per example (notebook 02, "The KL term in closed form").
+
+        KL = 1/2 sum_j ( mu_j^2 + sigma_j^2 - 1 - log sigma_j^2 ),   sigma_j^2 = exp(logvar_j)
+
+    mu, logvar: (..., k), summed over the last dimension. Pass mu[..., None] for one KL per dimension.
+    """
+    check_same_shape(logvar, mu, "logvar")
+    return 0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar).sum(-1)
+
+
+def gaussian_log_density(z, mu, logvar):
+    """log N(z; mu, diag(exp(logvar))), summed over the last dimension (notebook 02, "IWAE").
+
+        log q(z) = -1/2 sum_j ( log 2 pi + logvar_j + (z_j - mu_j)^2 / exp(logvar_j) )
+
+    With zero tensors for mu and logvar it is the standard normal prior log p(z). Shapes broadcast.
+    """
+    return -0.5 * (LOG_2PI + logvar + (z - mu).pow(2) * (-logvar).exp()).sum(-1)
+
+
+def bernoulli_log_likelihood(logits, x):
+    """log p(x | z) per image for a Bernoulli decoder (notebook 02, "Bernoulli or Gaussian decoder").
+
+        log p(x | z) = sum_i [ x_i log sigmoid(l_i) + (1 - x_i) log(1 - sigmoid(l_i)) ]
+
+    logits: decoder outputs l = f_theta(z), same shape as x; x in [0, 1] (binary for a likelihood).
+    Returns (B,): one value per image, in nats (the same terms as `bce_reconstruction`, not averaged).
+    """
+    check_same_shape(logits, x)
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError("bernoulli_log_likelihood needs pixels in [0, 1] (use scale='unit' data).")
+    return -F.binary_cross_entropy_with_logits(logits, x, reduction="none").flatten(1).sum(1)
+
+
+def elbo(logits, x, mu, logvar, beta=1.0):
+    """The evidence lower bound per image (notebook 02, "The evidence lower bound").
+
+        ELBO(x) = E_q(z|x)[ log p(x | z) ] - beta * KL( q(z|x) || N(0, I) )   <=  log p(x)  (beta = 1)
+
+    The expectation is estimated with the z that produced `logits` (one sample, z ~ q(z|x));
+    the KL is exact. Returns (B,) in nats; the loss to minimise is -elbo(...).mean().
+    """
+    return bernoulli_log_likelihood(logits, x) - beta * gaussian_kl(mu, logvar)
+
+
+def iwae_bound(log_weights):
+    """The importance-weighted bound L_k per example (notebook 02, "A tighter bound: IWAE").
+
+        L_k(x) = log (1/k) sum_{i=1..k} w_i,   log w_i = log p(x, z_i) - log q(z_i | x),  z_i ~ q(z|x)
+
+    log_weights: (k, B). Computed with logsumexp, so weights of e^-1000 do not underflow.
+    E[L_1] = ELBO <= E[L_k] <= E[L_{k+1}] <= log p(x) (Burda, Grosse & Salakhutdinov, 2016).
+    """
+    if log_weights.dim() != 2:
+        raise ValueError(f"log_weights should be (k samples, batch), got {tuple(log_weights.shape)}.")
+    k = log_weights.shape[0]
+    return log_weights.logsumexp(0) - log_weights.new_tensor(float(k)).log()

@@ -1,0 +1,260 @@
+"""The VAE recipe (notebook 02): networks, reparameterized sampling, one ELBO step, IWAE evaluation.
+
+Data convention: pixels are probabilities in [0, 1]. Training uses *dynamic binarization* (every time
+an image is drawn, each pixel is set to 1 with probability equal to its grey level), evaluation uses one
+fixed stochastic binarization of the test set (`binarize` with a seeded generator). The decoder is
+Bernoulli, so the ELBO and the IWAE bound are log-likelihood bounds of binary images, in nats.
+
+The conditional VAE (notebook 03, `course_lib.cvae`) reuses everything here: each function taking
+`y=None` passes the labels on to the model's `encode(x, y)` and `decode(z, y)`.
+"""
+
+import torch
+from torch import nn
+
+from . import checkpoints, losses, nets
+from .data import batch_stream
+from .runtime import seed_everything
+from .train import fit
+
+ARCHITECTURES = ("mlp", "conv")
+# Per-schedule defaults: smoke keeps CI fast, full gives the numbers quoted in the notebook.
+DEFAULTS = {
+    "smoke": dict(steps=200, batch_size=64, lr=1e-3, beta=1.0),
+    "full": dict(steps=4000, batch_size=128, lr=1e-3, beta=1.0),
+}
+
+
+class VAE(nn.Module):
+    """q(z|x) = N(mu, diag(exp(logvar))) from the encoder; p(x|z) = Bernoulli(sigmoid(decoder(z)))."""
+
+    def __init__(self, encoder, decoder, latent_dim, arch=None):
+        super().__init__()
+        self.encoder, self.decoder, self.latent_dim, self.arch = encoder, decoder, latent_dim, arch
+
+    def encode(self, x):
+        """x -> (mu, logvar), each (B, latent_dim): the encoder's 2k outputs, split in two."""
+        mu, logvar = self.encoder(x).chunk(2, dim=1)
+        return mu, logvar
+
+    def decode(self, z):
+        """z -> logits of the Bernoulli pixel probabilities, (B, 1, 28, 28)."""
+        return self.decoder(z)
+
+    def forward(self, x):
+        """(logits, mu, logvar) with one reparameterized sample z ~ q(z|x)."""
+        mu, logvar = self.encode(x)
+        return self.decode(reparameterize(mu, logvar)), mu, logvar
+
+
+def make_vae(arch="conv", latent_dim=16):
+    """An MLP or convolutional VAE: the notebook 01 networks, with the encoder giving 2k numbers."""
+    if arch == "mlp":
+        return VAE(nets.mlp_encoder(2 * latent_dim), nets.mlp_decoder(latent_dim), latent_dim, arch)
+    if arch == "conv":
+        return VAE(nets.conv_encoder(2 * latent_dim), nets.conv_decoder(latent_dim), latent_dim, arch)
+    raise ValueError(f"Unknown VAE architecture {arch!r}: expected one of {ARCHITECTURES}.")
+
+
+def reparameterize(mu, logvar):
+    """z = mu + sigma * eps with eps ~ N(0, I), sigma = exp(logvar / 2) (notebook 02, section 4).
+
+    The randomness sits in eps, outside the parameters, so gradients flow to mu and logvar.
+    """
+    return mu + (0.5 * logvar).exp() * torch.randn_like(mu)
+
+
+def binarize(x, generator=None):
+    """A binary image per grey image: pixel i is 1 with probability x_i.
+
+    Without a generator: the global RNG on x's device (dynamic binarization during training).
+    With a (CPU) generator: a reproducible draw on any device (the fixed binarized test set).
+    """
+    if x.min() < 0 or x.max() > 1:
+        raise ValueError("binarize needs pixels in [0, 1] (use scale='unit' data).")
+    if generator is None:
+        return torch.bernoulli(x)
+    return (torch.rand(x.shape, generator=generator).to(x.device) < x).float()
+
+
+def _with_labels(model, y):
+    """The extra arguments of encode/decode: none for a VAE, (y,) for a conditional one."""
+    conditional = getattr(model, "n_classes", None) is not None
+    if conditional and y is None:
+        raise ValueError("this is a conditional VAE: pass the class labels y as well.")
+    if not conditional and y is not None:
+        raise ValueError("this VAE is unconditional: it takes no labels (leave y=None).")
+    return () if y is None else (y,)
+
+
+def vae_step(model, optimizer, x, y=None, beta=1.0, dynamic_binarization=True):
+    """One gradient step on the negative ELBO, in nats per image (notebook 02, section 6).
+
+    loss = reconstruction + beta * KL, with reconstruction = -log p(x|z) for one z ~ q(z|x).
+    y: class labels, only for the conditional VAE (notebook 03).
+    """
+    if dynamic_binarization:
+        x = binarize(x)  # a fresh binary image every time a grey image is drawn
+    logits, mu, logvar = model(x, *_with_labels(model, y))
+    reconstruction = -losses.bernoulli_log_likelihood(logits, x).mean()
+    kl = losses.gaussian_kl(mu, logvar).mean()
+    loss = reconstruction + beta * kl
+    optimizer.zero_grad(set_to_none=True)
+    loss.backward()
+    optimizer.step()
+    return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
+
+
+def train_vae(model, x_train, steps, batch_size, lr, beta=1.0, y_train=None, seed=0, desc="VAE",
+              progress=True, dynamic_binarization=True):
+    """Adam on `vae_step` over shuffled batches (with labels when y_train is given); returns the
+    history (per step: loss, reconstruction, kl, seconds)."""
+    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    batches = batch_stream(x_train, y_train, batch_size=batch_size,
+                           generator=torch.Generator().manual_seed(seed))
+
+    def step(batch):
+        x, y = (batch, None) if y_train is None else batch
+        return vae_step(model, optimizer, x, y, beta=beta, dynamic_binarization=dynamic_binarization)
+
+    model.train()
+    history = fit(step, batches, steps, desc=desc, progress=progress)
+    model.eval()
+    return history
+
+
+def load_or_train(name, model, ds, schedule, steps, batch_size, lr, beta=1.0, seed=0, progress=True):
+    """Load `model` from the checkpoint `name` (for this dataset and schedule) if it exists, else
+    train it (seeded; with ds.y_train as labels when the model is conditional) and save it.
+
+    Returns the checkpoint's meta: history, train_seconds and config (architecture, latent size
+    and hyper-parameters), so that a later notebook can rebuild and compare the model.
+    """
+    path = checkpoints.checkpoint_path(name, ds.name, schedule)
+    config = dict(arch=model.arch, latent_dim=model.latent_dim,
+                  n_classes=getattr(model, "n_classes", None), steps=steps, batch_size=batch_size,
+                  lr=lr, beta=beta, seed=seed, train_size=len(ds.x_train))
+
+    def train():
+        seed_everything(seed)
+        labels = ds.y_train if config["n_classes"] is not None else None
+        history = train_vae(model, ds.x_train, steps, batch_size, lr, beta=beta, y_train=labels,
+                            seed=seed, desc=name, progress=progress)
+        return {"history": history, "train_seconds": history["seconds"][-1], "config": config}
+
+    meta, _ = checkpoints.load_or_train(path, {"model": model}, train)
+    model.eval()
+    return meta
+
+
+# ---- evaluation: bounds on log p(x), in nats per image -----------------------------------------
+
+
+def _batches(x, y, batch_size):
+    for start in range(0, len(x), batch_size):
+        yield x[start : start + batch_size], None if y is None else y[start : start + batch_size]
+
+
+@torch.no_grad()
+def encode_all(model, x, y=None, batch_size=1000):
+    """(mu, logvar) of q(z|x) for a whole set, in batches."""
+    parts = [model.encode(xb, *_with_labels(model, yb)) for xb, yb in _batches(x, y, batch_size)]
+    return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
+
+
+@torch.no_grad()
+def elbo_per_image(model, x, y=None, batch_size=500):
+    """ELBO(x) for every image (one z sample each, exact KL), (N,) in nats. x must be binary for
+    the result to bound the log-likelihood of x."""
+    values = []
+    for xb, yb in _batches(x, y, batch_size):
+        logits, mu, logvar = model(xb, *_with_labels(model, yb))
+        values.append(losses.elbo(logits, xb, mu, logvar))
+    return torch.cat(values)
+
+
+def _log_weights(model, x, k, y):
+    """(k, B) log importance weights for one batch."""
+    mu, logvar = model.encode(x, *_with_labels(model, y))
+    z = reparameterize(mu.expand(k, *mu.shape), logvar.expand(k, *logvar.shape))  # (k, B, d)
+    labels = () if y is None else (y.repeat(k),)
+    logits = model.decode(z.reshape(-1, mu.shape[1]), *labels)
+    log_px_z = losses.bernoulli_log_likelihood(logits, x.repeat(k, 1, 1, 1)).view(k, len(x))
+    log_pz = losses.gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
+    log_qz = losses.gaussian_log_density(z, mu, logvar)
+    return log_px_z + log_pz - log_qz
+
+
+@torch.no_grad()
+def iwae_log_weights(model, x, k, y=None, batch_size=None):
+    """(k, N) log importance weights log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), with
+    z_1..z_k ~ q(z|x) drawn independently for each of the N images (notebook 02, "IWAE")."""
+    if k < 1:
+        raise ValueError(f"k (the number of importance samples) must be at least 1, got {k}.")
+    batch_size = batch_size or max(1, 5000 // k)  # about 5000 decoded images at a time
+    return torch.cat([_log_weights(model, xb, k, yb) for xb, yb in _batches(x, y, batch_size)], 1)
+
+
+def iwae_per_image(model, x, k, y=None, batch_size=None):
+    """The IWAE bound L_k(x) <= log p(x) for every image, (N,) in nats (k samples per image)."""
+    return losses.iwae_bound(iwae_log_weights(model, x, k, y, batch_size))
+
+
+# ---- pictures ------------------------------------------------------------------------------------
+
+
+@torch.no_grad()
+def decode_mean(model, z, y=None):
+    """The Bernoulli means sigmoid(logits): what a VAE image usually shows (not a sample of p(x|z))."""
+    return torch.sigmoid(model.decode(z, *_with_labels(model, y)))
+
+
+def sample_prior(model, n, generator=None, device=None):
+    """n codes z ~ p(z) = N(0, I), drawn on the CPU with `generator` and moved to `device`."""
+    device = device if device is not None else next(model.parameters()).device
+    return torch.randn(n, model.latent_dim, generator=generator).to(device)
+
+
+def interpolate(z_a, z_b, steps=10):
+    """Codes on the straight line from z_a to z_b (both ends included), (steps, d)."""
+    t = torch.linspace(0, 1, steps, device=z_a.device)[:, None]
+    return (1 - t) * z_a + t * z_b
+
+
+def latent_grid(n=15, quantile=0.03, device=None):
+    """An n x n grid of 2-D codes at Gaussian quantiles in [quantile, 1 - quantile], row by row
+    from the top-left: equal prior mass between neighbours (as in Kingma & Welling, 2014, Fig. 4)."""
+    q = torch.linspace(quantile, 1 - quantile, n, dtype=torch.float64)
+    values = torch.distributions.Normal(0.0, 1.0).icdf(q).float()
+    z1, z2 = torch.meshgrid(values, values.flip(0), indexing="xy")  # z2 grows upwards
+    return torch.stack([z1.reshape(-1), z2.reshape(-1)], 1).to(device)
+
+
+# ---- the toy gradient estimators of section 4 ---------------------------------------------------
+
+
+def _leaves(mu, sigma, n):
+    return (mu.detach().expand(n, *mu.shape).clone().requires_grad_(True),
+            sigma.detach().expand(n, *sigma.shape).clone().requires_grad_(True))
+
+
+def reparameterized_gradients(f, mu, sigma, n, generator=None):
+    """n one-sample estimates of the gradient of E_{z ~ N(mu, diag sigma^2)}[f(z)] with respect to
+    (mu, sigma), through z = mu + sigma * eps (the pathwise or reparameterization estimator).
+
+    f maps (n, d) codes to (n,) values. Returns (grad_mu, grad_sigma), each (n, d).
+    """
+    m, s = _leaves(mu, sigma, n)
+    eps = torch.randn(m.shape, generator=generator)
+    f(m + s * eps).sum().backward()
+    return m.grad, s.grad
+
+
+def score_function_gradients(f, mu, sigma, n, generator=None):
+    """The same gradient by the score-function (REINFORCE) estimator: f(z) * grad log q(z), with
+    z ~ N(mu, diag sigma^2) drawn without gradient. Needs only values of f, never its gradient."""
+    m, s = _leaves(mu, sigma, n)
+    z = (m + s * torch.randn(m.shape, generator=generator)).detach()
+    log_q = losses.gaussian_log_density(z, m, 2 * s.log())
+    (f(z).detach() * log_q).sum().backward()
+    return m.grad, s.grad
