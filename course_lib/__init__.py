@@ -1,8 +1,9 @@
 """course_lib: the small, tested helpers behind the course's notebooks.
 
 Modules, one idea each: runtime (schedule, device, seed), data (datasets, batches, 2-D mixtures),
-nets (building blocks), losses (objectives), train (fit loop), plots, checkpoints, pca,
-autoencoders (recipe), exercises (checkers).
+nets (building blocks), losses (objectives), train (fit loop), plots, checkpoints, exercises
+(checkers), metrics (evaluator, scores, the comparison table), and one recipe module per model:
+pca, autoencoders, vae, cvae. `python -m course_lib` trains and scores them from the shell.
 """
 
 __version__ = "0.1.0"

@@ -51,5 +51,5 @@ def pca_decode(pca, z):
 def pca_sample(pca, n, generator=None):
     """The PCA sampling baseline: z ~ N(0, diag(top-k eigenvalues)), decoded to data space."""
     std = pca.variances[: pca.k].sqrt()
-    z = torch.randn(n, pca.k, generator=generator) * std
+    z = torch.randn(n, pca.k, generator=generator).to(std.device) * std
     return pca_decode(pca, z)
