@@ -23,6 +23,6 @@ strip:
 # Re-run every notebook (smoke) and keep only the outputs of cells marked keep_output, which
 # nbval compares (tag nbval-check-output); everything else is stripped.
 record: setup
-	COURSE_SCHEDULE=smoke COURSE_CHECKPOINTS=$$(mktemp -d) \
+	COURSE_SCHEDULE=smoke OMP_WAIT_POLICY=PASSIVE COURSE_CHECKPOINTS=$$(mktemp -d) \
 	  .venv/bin/jupyter nbconvert --to notebook --execute --inplace notebooks/*.ipynb
 	.venv/bin/python scripts/strip_notebooks.py notebooks/*.ipynb

@@ -54,7 +54,7 @@ def check_logits(logits, what="logits"):
 
 
 def gan_discriminator_loss(real_logits, fake_logits):
-    """The discriminator's binary cross-entropy (notebook 04, "The value function").
+    """The discriminator's binary cross-entropy (notebook 04, section 1 "The game").
 
         L_D = -(1/B) sum_b log D(x_b) - (1/B) sum_b log(1 - D(G(z_b)))  =  -V(D, G) (estimated)
 
@@ -66,7 +66,7 @@ def gan_discriminator_loss(real_logits, fake_logits):
 
 
 def gan_generator_loss_minimax(fake_logits):
-    """The generator's side of the minimax game (notebook 04, "Saturation").
+    """The generator's side of the minimax game (notebook 04, section 3 "Saturation").
 
         L_G = (1/B) sum_b log(1 - D(G(z_b)))      (minimised by G; saturates when D(G(z)) -> 0)
     """
@@ -75,7 +75,7 @@ def gan_generator_loss_minimax(fake_logits):
 
 
 def gan_generator_loss_nonsaturating(fake_logits):
-    """The non-saturating generator loss (notebook 04, "Saturation").
+    """The non-saturating generator loss (notebook 04, section 3 "Saturation").
 
         L_G = -(1/B) sum_b log D(G(z_b))          (same fixed point, strong gradient when D wins)
     """

@@ -738,6 +738,33 @@ def _cvae_row(ctx):
                     note="notebook 03; balanced labels; NLL: IWAE-50 bound on -log p(x | y)")
 
 
+def _gan_row(ctx, recipe, note):
+    """An image GAN of notebooks 04-05 from its checkpoint (trained here if missing); G outputs
+    [-1, 1], mapped to [0, 1] for the evaluator."""
+    from . import gan
+
+    generator, _, meta = gan.load_or_train_gan(recipe, ctx.ds.x_train * 2 - 1, ctx.ds.name,
+                                               ctx.schedule, ctx.device, seed=ctx.seed)
+    latent_dim = meta["config"]["latent_dim"]
+
+    @torch.no_grad()
+    def sample(n, generator_rng):
+        z = torch.randn(n, latent_dim, generator=generator_rng).to(ctx.device)
+        return torch.cat([symmetric_to_unit(gan.generate(generator, part)) for part in z.split(1000)])
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"], note=note)
+
+
+@register_row("MLP GAN", requires="course_lib.gan")
+def _mlp_gan_row(ctx):
+    return _gan_row(ctx, "mlp", "notebook 04")
+
+
+@register_row("DCGAN", requires="course_lib.gan")
+def _dcgan_row(ctx):
+    return _gan_row(ctx, "dcgan", "notebook 05")
+
+
 TABLE_COLUMNS = (  # key, header, format
     ("is", "IS ↑", "{:.2f}"),
     ("fid", "FID ↓", "{:.2f}"),

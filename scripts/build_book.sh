@@ -7,6 +7,7 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 export COURSE_SCHEDULE=${COURSE_SCHEDULE:-full}
+export OMP_WAIT_POLICY=${OMP_WAIT_POLICY:-PASSIVE}  # see scripts/test.sh
 stamp_file=book/_build/.course-run
 stamp="schedule=$COURSE_SCHEDULE dataset=${COURSE_DATASET:-mnist}"
 if [ -f "$stamp_file" ] && [ "$(cat "$stamp_file")" != "$stamp" ]; then

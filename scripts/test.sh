@@ -6,6 +6,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 export COURSE_SCHEDULE=smoke
+# Idle OpenMP threads sleep instead of spinning: on 2 cores, spinning threads of one process
+# starve every other (measured 10-20x slower training whenever a second process is busy).
+export OMP_WAIT_POLICY=PASSIVE
 # Fresh checkpoints, so every notebook really trains instead of loading an earlier run's models.
 COURSE_CHECKPOINTS=$(mktemp -d)
 export COURSE_CHECKPOINTS
