@@ -74,7 +74,8 @@ def run(args):
     n = args.samples or runtime.by_schedule(smoke=1_000, full=10_000, schedule=schedule)
     samples = row.sample(n, torch.Generator().manual_seed(args.seed))
     scores = metrics.evaluate_samples(evaluator, samples, ds.x_test)
-    scores.update(row.extra, model=spec.name, dataset=ds.name, schedule=schedule,
+    scores.update(row.extra, class_share=metrics.requested_class_share(evaluator, row, samples),
+                  model=spec.name, dataset=ds.name, schedule=schedule,
                   seconds=row.seconds, device=row.device)
 
     out = checkpoints.checkpoint_dir()

@@ -584,6 +584,7 @@ class ModelRow:
     seconds: float | None = None  # training time; None when nothing was trained
     device: str = "-"  # where it was trained
     extra: dict = field(default_factory=dict)  # e.g. {"nll": ...} for likelihood models
+    labels_for: Callable | None = None  # conditional models: n -> the labels sample(n) asked for
     note: str = ""
 
 
@@ -729,11 +730,15 @@ def _cvae_row(ctx):
     meta = vae.load_or_train("cvae", model, ctx.ds, ctx.schedule, seed=ctx.seed,
                              **cvae.DEFAULTS[ctx.schedule])
 
+    def labels_for(n):
+        return torch.arange(n) % model.n_classes  # every class equally often
+
     def sample(n, generator):
-        labels = torch.arange(n, device=ctx.device) % model.n_classes  # every class equally often
+        labels = labels_for(n).to(ctx.device)
         return vae.decode_mean(model, vae.sample_prior(model, n, generator, ctx.device), labels)
 
     return ModelRow(sample, seconds=meta["train_seconds"], device=str(ctx.device),
+                    labels_for=labels_for,
                     extra={"nll": _vae_nll(model, ctx, y=ctx.ds.y_test)},
                     note="notebook 03; balanced labels; NLL: IWAE-50 bound on -log p(x | y)")
 
@@ -774,10 +779,19 @@ TABLE_COLUMNS = (  # key, header, format
     ("density", "density", "{:.3f}"),
     ("coverage", "coverage ↑", "{:.3f}"),
     ("parzen_ll", "Parzen LL (nats)", "{:.0f}"),
+    ("class_share", "requested class ↑", "{:.3f}"),
     ("nll", "NLL (nats)", "{:.1f}"),
     ("seconds", "training (s)", "{:.0f}"),
     ("device", "device", "{}"),
 )
+
+
+def requested_class_share(evaluator, row, samples):
+    """For a conditional model, the share of its samples that the evaluator assigns to the class
+    they were generated for (notebooks 03 and 06); None for unconditional rows."""
+    if row.labels_for is None:
+        return None
+    return accuracy(evaluator, samples, row.labels_for(len(samples)))
 
 
 def table_markdown(results):
