@@ -3,9 +3,10 @@
 import torch
 from torch import nn
 
-from . import nets
+from . import checkpoints, nets
 from .data import batch_stream
 from .losses import mse_reconstruction
+from .runtime import seed_everything
 from .train import fit
 
 ARCHITECTURES = ("mlp", "conv")
@@ -68,3 +69,21 @@ def reconstruction_mse(reconstruct, x, batch_size=1000):
         xb = x[start : start + batch_size]
         total += mse_reconstruction(reconstruct(xb), xb, reduction="pixel").item() * len(xb)
     return total / len(x)
+
+
+def load_or_train_autoencoder(arch, latent_dim, ds, schedule, device, seed=0, progress=True):
+    """Notebook 01's autoencoder from its checkpoint ("ae-ARCH-K" for this dataset and schedule),
+    else trained with DEFAULTS[schedule] and saved. Returns (model in eval mode, meta); meta holds
+    the history (with 'seconds') and the device it was trained on."""
+    model = make_autoencoder(arch, latent_dim).to(device)
+
+    def train():
+        seed_everything(seed)
+        history = train_autoencoder(model, ds.x_train, seed=seed, desc=f"{arch} AE",
+                                    progress=progress, **DEFAULTS[schedule])
+        return {"history": history, "device": str(device)}
+
+    path = checkpoints.checkpoint_path(f"ae-{arch}-{latent_dim}", ds.name, schedule)
+    meta, _ = checkpoints.load_or_train(path, {"model": model}, train)
+    model.eval()
+    return model, meta

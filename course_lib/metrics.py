@@ -651,20 +651,9 @@ def _pca_row(ctx):
 def load_conv_autoencoder(ctx, latent_dim=16):
     """Notebook 01's conv autoencoder from its checkpoint, trained here if it is missing."""
     from . import autoencoders
-    from .runtime import seed_everything
 
-    model = autoencoders.make_autoencoder("conv", latent_dim).to(ctx.device)
-    path = checkpoints.checkpoint_path(f"ae-conv-{latent_dim}", ctx.ds.name, ctx.schedule)
-
-    def train():
-        seed_everything(ctx.seed)
-        history = autoencoders.train_autoencoder(model, ctx.ds.x_train, seed=ctx.seed,
-                                                 desc="conv AE",
-                                                 **autoencoders.DEFAULTS[ctx.schedule])
-        return {"history": history, "device": str(ctx.device)}
-
-    meta, _ = checkpoints.load_or_train(path, {"model": model}, train)
-    model.eval()
+    model, meta = autoencoders.load_or_train_autoencoder("conv", latent_dim, ctx.ds, ctx.schedule,
+                                                         ctx.device, seed=ctx.seed)
     seconds = meta["history"]["seconds"][-1] if meta.get("history", {}).get("seconds") else None
     return model, seconds, meta.get("device", "not recorded")
 

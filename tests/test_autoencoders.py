@@ -108,3 +108,17 @@ def test_defaults_per_schedule():
     for values in ae.DEFAULTS.values():
         assert set(values) == {"steps", "batch_size", "lr"}
     assert ae.DEFAULTS["smoke"]["steps"] < ae.DEFAULTS["full"]["steps"]
+
+
+def test_load_or_train_autoencoder_trains_once_then_loads_the_same_weights():
+    from types import SimpleNamespace
+
+    x = torch.rand(128, 1, 28, 28, generator=torch.Generator().manual_seed(0))
+    ds = SimpleNamespace(name="toy", x_train=x)
+    first, meta = ae.load_or_train_autoencoder("mlp", 4, ds, "smoke", "cpu", progress=False)
+    assert len(meta["history"]["mse"]) == ae.DEFAULTS["smoke"]["steps"]
+    ds.x_train = None  # a second call must not touch the data: it loads the checkpoint
+    second, again = ae.load_or_train_autoencoder("mlp", 4, ds, "smoke", "cpu", progress=False)
+    assert again["history"] == meta["history"] and again["device"] == "cpu"
+    for a, b in zip(first.state_dict().values(), second.state_dict().values()):
+        assert torch.equal(a, b)
