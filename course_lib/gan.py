@@ -15,7 +15,6 @@ Images are in [-1, 1] (`scale="symmetric"`), matching the generators' tanh outpu
 """
 
 import math
-import time
 
 import torch
 from torch import nn
@@ -249,10 +248,6 @@ def gan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, latent_
 # ---- training ------------------------------------------------------------------------------------
 
 
-class _TimeUp(Exception):
-    """Raised by the time-budget callback to end `fit` early."""
-
-
 def train_gan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d, latent_dim,
               d_steps=1, generator_loss="nonsaturating", betas=(0.5, 0.999), seed=0,
               callback=None, every=None, max_seconds=None, desc="GAN", progress=True):
@@ -274,25 +269,12 @@ def train_gan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d, 
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, x, latent_dim,
                         d_steps, generator_loss)
 
-    start, seen = time.perf_counter(), {}
-
-    def on_step(i, history):
-        seen["history"] = history
-        last = i == steps - 1 or (max_seconds is not None
-                                  and time.perf_counter() - start > max_seconds)
-        if callback is not None and (last or (every and (i + 1) % every == 0)):
-            callback(i, history)
-        if last and i < steps - 1:
-            raise _TimeUp
-
     try:
-        history = fit(step, batches, steps, callback=on_step, every=1, desc=desc, progress=progress)
-    except _TimeUp:
-        history = dict(seen["history"])
+        return fit(step, batches, steps, callback=callback, every=every, desc=desc,
+                   progress=progress, max_seconds=max_seconds)
     finally:
         generator.eval()
         discriminator.eval()
-    return history
 
 
 @torch.no_grad()

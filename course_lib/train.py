@@ -11,13 +11,16 @@ class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite: training stops instead of silently producing garbage."""
 
 
-def fit(step, batches, n_steps, callback=None, every=None, desc="training", progress=True):
+def fit(step, batches, n_steps, callback=None, every=None, desc="training", progress=True,
+        max_seconds=None):
     """Run `step(batch)` for `n_steps` batches drawn from the iterator `batches`.
 
     `step` does one optimisation step and returns a dict of scalar losses (floats or 0-d
     tensors). Returns the history: a dict of lists, one entry per step, plus 'seconds' (the
     wall time since the start). `callback(step_index, history)` runs every `every` steps and
-    after the last one, e.g. to draw a sample grid.
+    after the last one, e.g. to draw a sample grid. `max_seconds` ends training early, after the
+    first step that finishes past that much wall time (for comparisons at equal training time);
+    the history then has fewer than `n_steps` entries.
     """
     if n_steps < 1:
         raise ValueError(f"n_steps must be at least 1, got {n_steps}.")
@@ -42,10 +45,14 @@ def fit(step, batches, n_steps, callback=None, every=None, desc="training", prog
                 )
             history[name].append(value)
         history["seconds"].append(time.perf_counter() - start)
-        if i % 20 == 0 or i == n_steps - 1:
+        last = i == n_steps - 1 or (max_seconds is not None and history["seconds"][-1] > max_seconds)
+        if i % 20 == 0 or last:
             bar.set_postfix({k: f"{v:.4g}" for k, v in losses_as_floats(losses).items()})
-        if callback is not None and ((every and (i + 1) % every == 0) or i == n_steps - 1):
+        if callback is not None and ((every and (i + 1) % every == 0) or last):
             callback(i, history)
+        if last:
+            break
+    bar.close()
     return dict(history)
 
 

@@ -128,3 +128,11 @@ def test_smooth_matches_reference_running_mean():
     reference = [sum(values[max(0, i - window + 1): i + 1]) / min(i + 1, window)
                  for i in range(len(values))]
     assert smooth(values, window) == pytest.approx(reference, abs=1e-9)
+
+
+def test_fit_stops_after_the_first_step_past_max_seconds_and_calls_back():
+    calls = []
+    history = fit(lambda batch: {"loss": batch}, iter(range(10)), 10,
+                  callback=lambda i, h: calls.append(i), max_seconds=0.0, progress=False)
+    assert history["loss"] == [0.0]
+    assert calls == [0]
