@@ -1,5 +1,6 @@
 """Objectives as pure functions of tensors; each docstring states its equation."""
 
+import torch
 import torch.nn.functional as F
 
 
@@ -147,3 +148,58 @@ def iwae_bound(log_weights):
         raise ValueError(f"log_weights should be (k samples, batch), got {tuple(log_weights.shape)}.")
     k = log_weights.shape[0]
     return log_weights.logsumexp(0) - log_weights.new_tensor(float(k)).log()
+
+
+# ---- Wasserstein GANs (notebooks 07 and 08) ----------------------------------------------------
+
+
+def wasserstein_critic_loss(real_scores, fake_scores):
+    """The critic's loss (notebook 07, "The critic"): minus the estimate of W1.
+
+        loss_f = E_q[ f(x) ] - E_p[ f(x) ]      (p: data, q: generator)
+
+    The critic f maximises E_p f - E_q f, the Kantorovich-Rubinstein estimate of W1(p, q) when f
+    is 1-Lipschitz, so it minimises this. Scores are raw critic outputs (no sigmoid), shape (B,).
+    """
+    return fake_scores.mean() - real_scores.mean()
+
+
+def wasserstein_generator_loss(fake_scores):
+    """The generator's loss (notebook 07): -E_z[ f(G(z)) ]; only this term of W1 depends on G."""
+    return -fake_scores.mean()
+
+
+def interpolate(x_real, x_fake, eps):
+    """x_hat = eps x_real + (1 - eps) x_fake, one eps in [0, 1] per example (notebook 08)."""
+    check_same_shape(x_fake, x_real, what="fake batch")
+    if eps.shape != (len(x_real),):
+        raise ValueError(f"eps should hold one number per example, shape ({len(x_real)},), "
+                         f"got {tuple(eps.shape)}.")
+    eps = eps.reshape(-1, *[1] * (x_real.dim() - 1))
+    return eps * x_real + (1 - eps) * x_fake
+
+
+def critic_gradient_norms(critic, x, create_graph=False):
+    """|| grad_x f(x) ||_2 for every example of x: (B,) (notebook 08).
+
+    create_graph=True keeps the graph, so a penalty on the norms can be back-propagated into the
+    critic's parameters (a gradient of a gradient).
+    """
+    x = x.detach().requires_grad_(True)
+    (grad,) = torch.autograd.grad(critic(x).sum(), x, create_graph=create_graph)
+    return grad.flatten(1).norm(dim=1)
+
+
+def gradient_penalty(critic, x_real, x_fake, weight=10.0, eps=None):
+    """The WGAN-GP penalty (notebook 08, "The gradient penalty"; Gulrajani et al., 2017):
+
+        lambda * E_{x_hat}[ (|| grad f(x_hat) ||_2 - 1)^2 ],   x_hat = eps x + (1 - eps) x_fake,
+
+    eps ~ U(0, 1) per example unless given. Differentiable with respect to the critic's parameters.
+    For a linear critic f(x) = w.x it is exactly lambda (||w|| - 1)^2.
+    """
+    if eps is None:
+        eps = torch.rand(len(x_real), device=x_real.device)
+    x_hat = interpolate(x_real.detach(), x_fake.detach(), eps)
+    norms = critic_gradient_norms(critic, x_hat, create_graph=True)
+    return weight * (norms - 1).pow(2).mean()
