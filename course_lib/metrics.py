@@ -732,13 +732,10 @@ def _cvae_row(ctx):
                     note="notebook 03; balanced labels; NLL: IWAE-50 bound on -log p(x | y)")
 
 
-def _gan_row(ctx, recipe, note):
-    """An image GAN of notebooks 04-05 from its checkpoint (trained here if missing); G outputs
-    [-1, 1], mapped to [0, 1] for the evaluator."""
+def _generator_row(ctx, generator, meta, note):
+    """A row for an unconditional generator z ~ N(0, I) -> image in [-1, 1], mapped to [0, 1]."""
     from . import gan
 
-    generator, _, meta = gan.load_or_train_gan(recipe, ctx.ds.x_train * 2 - 1, ctx.ds.name,
-                                               ctx.schedule, ctx.device, seed=ctx.seed)
     latent_dim = meta["config"]["latent_dim"]
 
     @torch.no_grad()
@@ -749,6 +746,24 @@ def _gan_row(ctx, recipe, note):
     return ModelRow(sample, seconds=meta["seconds"], device=meta["device"], note=note)
 
 
+def _gan_row(ctx, recipe, note):
+    """An image GAN of notebooks 04-05 from its checkpoint (trained here if missing)."""
+    from . import gan
+
+    generator, _, meta = gan.load_or_train_gan(recipe, ctx.ds.x_train * 2 - 1, ctx.ds.name,
+                                               ctx.schedule, ctx.device, seed=ctx.seed)
+    return _generator_row(ctx, generator, meta, note)
+
+
+def _wgan_row(ctx, variant, note):
+    """A WGAN of notebooks 07-08 from its checkpoint (trained here if missing)."""
+    from . import wgan
+
+    generator, _, meta = wgan.load_or_train_wgan(variant, ctx.ds.x_train * 2 - 1, ctx.ds.name,
+                                                 ctx.schedule, ctx.device, seed=ctx.seed)
+    return _generator_row(ctx, generator, meta, note)
+
+
 @register_row("MLP GAN", requires="course_lib.gan")
 def _mlp_gan_row(ctx):
     return _gan_row(ctx, "mlp", "notebook 04")
@@ -757,6 +772,16 @@ def _mlp_gan_row(ctx):
 @register_row("DCGAN", requires="course_lib.gan")
 def _dcgan_row(ctx):
     return _gan_row(ctx, "dcgan", "notebook 05")
+
+
+@register_row("WGAN (weight clipping)", requires="course_lib.wgan")
+def _wgan_clip_row(ctx):
+    return _wgan_row(ctx, "clip", "notebook 07")
+
+
+@register_row("WGAN-GP", requires="course_lib.wgan")
+def _wgan_gp_row(ctx):
+    return _wgan_row(ctx, "gp", "notebook 08")
 
 
 TABLE_COLUMNS = (  # key, header, format

@@ -396,6 +396,23 @@ def test_real_and_pca_rows_sample_unit_images():
     assert pca_row.seconds >= 0 and pca_row.device == "cpu"
 
 
+def test_generator_rows_map_tanh_outputs_to_unit_images_reproducibly():
+    from course_lib import gan
+
+    x, y = bar_images(20)
+    ds = data.ImageData("fashion-mnist", [str(c) for c in range(10)], x, y, x, y, "unit")
+    context = metrics.TableContext(ds=ds, schedule="smoke", device=torch.device("cpu"))
+    generator = gan.dcgan_generator(8).eval()
+    row = metrics._generator_row(context, generator, {"config": {"latent_dim": 8}, "seconds": 3.0,
+                                                      "device": "cpu"}, "a note")
+    samples = row.sample(1500, gen(0))  # more than one chunk of 1000
+    assert samples.shape == (1500, 1, 28, 28) and 0 <= samples.min() and samples.max() <= 1
+    assert torch.equal(samples, row.sample(1500, gen(0)))
+    z = torch.randn(1500, 8, generator=gen(0))
+    assert torch.allclose(samples, (gan.generate(generator, z) + 1) / 2)
+    assert (row.seconds, row.device, row.labels_for) == (3.0, "cpu", None)
+
+
 def test_table_markdown_leaves_out_empty_columns():
     table = metrics.table_markdown({
         "a": {"is": 9.123, "fid": 1.0, "seconds": None, "device": "cpu"},
