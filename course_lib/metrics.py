@@ -774,6 +774,36 @@ def _dcgan_row(ctx):
     return _gan_row(ctx, "dcgan", "notebook 05")
 
 
+def _conditional_gan_row(ctx, kind, note):
+    """The CGAN or ACGAN of notebook 06 from its checkpoint (trained here if missing), sampled with
+    every class equally often."""
+    from . import cgan
+
+    generator, _, meta = cgan.load_or_train_conditional_gan(
+        kind, ctx.ds.x_train * 2 - 1, ctx.ds.y_train, len(ctx.ds.classes), ctx.ds.name,
+        ctx.schedule, ctx.device, seed=ctx.seed)
+
+    def labels_for(n):
+        return cgan.balanced_labels(n, generator.n_classes)
+
+    def sample(n, generator_rng):
+        images, _ = cgan.sample_balanced(generator, n, ctx.device, generator_rng)
+        return symmetric_to_unit(images)
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"],
+                    labels_for=labels_for, note=note)
+
+
+@register_row("CGAN", requires="course_lib.cgan")
+def _cgan_row(ctx):
+    return _conditional_gan_row(ctx, "cgan", "notebook 06; balanced labels")
+
+
+@register_row("ACGAN", requires="course_lib.cgan")
+def _acgan_row(ctx):
+    return _conditional_gan_row(ctx, "acgan", "notebook 06; balanced labels")
+
+
 @register_row("WGAN (weight clipping)", requires="course_lib.wgan")
 def _wgan_clip_row(ctx):
     return _wgan_row(ctx, "clip", "notebook 07")
@@ -782,6 +812,21 @@ def _wgan_clip_row(ctx):
 @register_row("WGAN-GP", requires="course_lib.wgan")
 def _wgan_gp_row(ctx):
     return _wgan_row(ctx, "gp", "notebook 08")
+
+
+@register_row("InfoGAN", requires="course_lib.infogan")
+def _infogan_row(ctx):
+    """The InfoGAN of notebook 09, with its codes drawn from their priors."""
+    from . import infogan
+
+    generator, _, meta = infogan.load_or_train_infogan(ctx.ds.x_train * 2 - 1, ctx.ds.name,
+                                                       ctx.schedule, ctx.device, seed=ctx.seed)
+
+    def sample(n, generator_rng):
+        return torch.cat([symmetric_to_unit(infogan.sample_images(generator, part, rng=generator_rng))
+                          for part in [1000] * (n // 1000) + [n % 1000] if part])
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"], note="notebook 09")
 
 
 TABLE_COLUMNS = (  # key, header, format
