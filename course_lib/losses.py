@@ -203,3 +203,53 @@ def gradient_penalty(critic, x_real, x_fake, weight=10.0, eps=None):
     x_hat = interpolate(x_real.detach(), x_fake.detach(), eps)
     norms = critic_gradient_norms(critic, x_hat, create_graph=True)
     return weight * (norms - 1).pow(2).mean()
+
+
+# ---- ACGAN losses (notebook 06, section 3 "ACGAN: an auxiliary classifier"). The discriminator
+# has two heads: a source logit s (D(S = real | x) = sigmoid(s)) and class logits k
+# (P(C = c | x) = softmax(k)_c). L_S and L_C are the paper's log-likelihoods; each loss below is
+# the negative of the objective it maximises, averaged over the batch.
+
+
+def acgan_class_loss(class_logits, labels):
+    """Minus the class log-likelihood of one batch (notebook 06, section 3):
+
+        -L_C / B = -(1/B) sum_b log P(C = y_b | x_b) = cross_entropy(class_logits, labels)
+
+    class_logits: (B, n_classes); labels: (B,) integers in [0, n_classes).
+    """
+    if class_logits.dim() != 2:
+        raise ValueError(f"class_logits should be (batch, n_classes), got {tuple(class_logits.shape)}.")
+    if labels.shape != class_logits.shape[:1]:
+        raise ValueError(f"got {len(class_logits)} class predictions but labels of shape "
+                         f"{tuple(labels.shape)}; give one label each.")
+    n_classes = class_logits.shape[1]
+    if len(labels) and (labels.min() < 0 or labels.max() >= n_classes):
+        raise ValueError(f"labels should lie in 0..{n_classes - 1}, got {int(labels.min())}.."
+                         f"{int(labels.max())}.")
+    return F.cross_entropy(class_logits, labels.long())
+
+
+def acgan_discriminator_loss(real_source, fake_source, real_class, fake_class, real_labels,
+                             fake_labels):
+    """The ACGAN discriminator's loss, -(L_S + L_C) per batch (notebook 06, section 3):
+
+        L_S = E[log P(S = real | x_real)] + E[log P(S = fake | x_fake)]
+        L_C = E[log P(C = y | x_real)]    + E[log P(C = y | x_fake)]
+
+    = gan_discriminator_loss(real_source, fake_source)
+      + acgan_class_loss(real_class, real_labels) + acgan_class_loss(fake_class, fake_labels).
+    """
+    return (gan_discriminator_loss(real_source, fake_source)
+            + acgan_class_loss(real_class, real_labels) + acgan_class_loss(fake_class, fake_labels))
+
+
+def acgan_generator_loss(fake_source, fake_class, fake_labels):
+    """The ACGAN generator's loss (notebook 06, section 3). G maximises L_C - L_S; with the
+    non-saturating form of the source term (notebook 04) it descends
+
+        -(1/B) sum_b log P(S = real | G(z_b, y_b)) - (1/B) sum_b log P(C = y_b | G(z_b, y_b))
+
+    = gan_generator_loss_nonsaturating(fake_source) + acgan_class_loss(fake_class, fake_labels).
+    """
+    return gan_generator_loss_nonsaturating(fake_source) + acgan_class_loss(fake_class, fake_labels)
