@@ -31,11 +31,22 @@ VARIANT_SETTINGS = {
 SCHEDULE_SETTINGS = {
     "smoke": {"toy": dict(steps=150, batch_size=128, latent_dim=8),
               "dcgan": dict(steps=30, batch_size=64, latent_dim=64)},
-    "full": {"toy": dict(steps=3000, batch_size=128, latent_dim=8),
+    "full": {"toy": dict(steps=2000, batch_size=128, latent_dim=8),
              "dcgan": dict(steps=2000, batch_size=64, latent_dim=64)},
 }
+# Where a recipe departs from its variant's settings, and why (notebooks 07 and 08 measure it):
+RECIPE_SETTINGS = {
+    # The WGAN-GP authors' own 2-D code uses lambda = 0.1 and Adam(1e-3, (0.5, 0.9)): with the
+    # paper's image settings our 3x128 toy networks covered only 4 of the 8 ring modes at this length.
+    ("toy", "gp"): dict(gp_weight=0.1, lr=1e-3, betas=(0.5, 0.9)),
+    # Lengths that keep notebooks 07 and 08 under 10 minutes on 2 CPU cores.
+    ("full", "dcgan", "clip"): dict(steps=2500),
+    ("full", "dcgan", "gp"): dict(steps=1200),
+}
 # DEFAULTS[schedule][recipe][variant]: every hyper-parameter of a run (steps = generator steps).
-DEFAULTS = {schedule: {recipe: {variant: {**VARIANT_SETTINGS[variant], **sizes}
+DEFAULTS = {schedule: {recipe: {variant: {**VARIANT_SETTINGS[variant], **sizes,
+                                          **RECIPE_SETTINGS.get((recipe, variant), {}),
+                                          **RECIPE_SETTINGS.get((schedule, recipe, variant), {})}
                                 for variant in VARIANTS}
                        for recipe, sizes in recipes.items()}
             for schedule, recipes in SCHEDULE_SETTINGS.items()}
@@ -241,3 +252,242 @@ def load_or_train_wgan(variant, x_train, dataset, schedule, device, seed=0, snap
     generator.eval()
     critic.eval()
     return generator, critic, meta
+
+
+# ---- notebook 08: WGAN-GP on 2-D mixtures, critic surfaces, gradient norms ------------------------
+
+
+@torch.no_grad()
+def critic_map(critic, lims=(-1.6, 1.6), n=101):
+    """The critic's score f(x) on an n x n grid over the square `lims` (2-D contour plots).
+
+    Returns (xs, ys, scores) with scores of shape (n, n), scores[i, j] = f(xs[j], ys[i]): raw
+    scores, not probabilities (compare `gan.discriminator_map`).
+    """
+    xs = torch.linspace(*lims, n)
+    grid_y, grid_x = torch.meshgrid(xs, xs, indexing="ij")
+    points = torch.stack([grid_x.flatten(), grid_y.flatten()], 1)
+    was_training = critic.training
+    critic.eval()
+    scores = critic(points.to(next(critic.parameters()).device)).reshape(n, n).cpu()
+    critic.train(was_training)
+    return xs, xs, scores
+
+
+def interpolate_gradient_norms(critic, x_real, x_fake, seed=0):
+    """||grad f(x_hat)|| at x_hat = eps x_real + (1 - eps) x_fake, eps ~ U(0, 1) per pair: the
+    quantity the gradient penalty pushes towards 1 (notebook 08). Returns (B,) on the CPU."""
+    eps = torch.rand(len(x_real), generator=torch.Generator().manual_seed(seed))
+    x_hat = losses.interpolate(x_real.detach(), x_fake.detach(), eps.to(x_real.device))
+    was_training = critic.training
+    critic.eval()
+    norms = losses.critic_gradient_norms(critic, x_hat).detach().cpu()
+    critic.train(was_training)
+    return norms
+
+
+TOY_MODELS = ("gan", "clip", "gp")
+
+
+def run_toy(kind, model, config, seed=0, n_eval=2500, n_snapshots=8, n_points=20_000,
+            device="cpu", progress=True, desc=None):
+    """Train a GAN ('gan': `gan.train_gan`) or a WGAN ('clip' or 'gp': `train_wgan`) on a 2-D
+    mixture ('ring' or 'grid', `data.toy_mixture`), keeping snapshots along the way.
+
+    Everything random is seeded by `seed`: the 20,000 training points, the initial networks (the
+    same generator for every model), the batches, and the fixed noise of the `n_eval` evaluation
+    samples, so runs of different models are compared on equal terms. Each snapshot holds the step,
+    the samples G(z_fixed), their `metrics_toy.mode_coverage` and the second player's surface on
+    the plot square (D(x) for a GAN, f(x) for a critic). Returns a dict with model, history,
+    snapshots, modes, sigma, lim, final (the last coverage), generator and critic.
+    """
+    from . import metrics_toy
+    from .data import toy_mixture
+
+    if model not in TOY_MODELS:
+        raise ValueError(f"Unknown toy model {model!r}: expected one of {TOY_MODELS}.")
+    points, modes, sigma = toy_mixture(kind, n_points, generator=torch.Generator().manual_seed(seed))
+    torch.manual_seed(seed)
+    generator, critic = (net.to(device) for net in make_wgan("toy", config["latent_dim"]))
+    z_fixed = torch.randn(n_eval, config["latent_dim"],
+                          generator=torch.Generator().manual_seed(seed + 1)).to(device)
+    lim = 1.6 if kind == "ring" else 5.6
+    surface = gan.discriminator_map if model == "gan" else critic_map
+    snapshots = []
+
+    def keep(i, history):
+        samples = gan.generate(generator, z_fixed).cpu()
+        snapshots.append({"step": i + 1, "samples": samples,
+                          "surface": surface(critic, (-lim, lim)),
+                          "coverage": metrics_toy.mode_coverage(samples, modes, sigma)})
+
+    train = gan.train_gan if model == "gan" else train_wgan
+    history = train(generator, critic, points.to(device), seed=seed, callback=keep,
+                    every=max(1, config["steps"] // n_snapshots), progress=progress,
+                    desc=desc or f"{model} on the {kind}", **config)
+    return {"model": model, "kind": kind, "history": history, "snapshots": snapshots,
+            "modes": modes, "sigma": sigma, "lim": lim, "final": snapshots[-1]["coverage"],
+            "generator": generator, "critic": critic, "points": points}
+
+
+# ---- notebook 07: why Wasserstein (parallel lines, optimal transport, clipped critics) ----------
+
+
+def parallel_lines_divergences(theta):
+    """Distances between P_0 and P_theta, the laws of (0, Z) and (theta, Z) with Z ~ U[0, 1]
+    (notebook 07, section 1; Arjovsky, Chintala & Bottou, 2017, Example 1).
+
+    For theta != 0 the two supports are disjoint vertical segments:
+        W1 = |theta|,  JS = log 2,  KL(P_0 || P_theta) = KL(P_theta || P_0) = inf,  TV = 1;
+    all four are 0 at theta = 0. Returns a dict of floats (nats for JS and KL).
+    """
+    import math
+
+    theta = float(theta)
+    apart = theta != 0.0
+    return {"w1": abs(theta), "js": math.log(2) if apart else 0.0,
+            "kl": math.inf if apart else 0.0, "tv": 1.0 if apart else 0.0}
+
+
+def blurred_lines_divergences(theta, sigma, n_grid=20_001):
+    """The parallel lines with N(0, sigma^2) noise added to the first coordinate (notebook 07).
+
+    The second coordinates are the same U[0, 1] in both laws, so every f-divergence and W1 reduce
+    to those of the first coordinates, N(0, sigma^2) and N(theta, sigma^2):
+        W1 = |theta|,  KL = theta^2 / (2 sigma^2),
+        JS = 1/2 KL(p || m) + 1/2 KL(q || m),  m = (p + q) / 2,  by quadrature on n_grid points.
+    Returns a dict of floats like `parallel_lines_divergences`.
+    """
+    import math
+
+    if sigma <= 0:
+        raise ValueError(f"sigma must be positive, got {sigma}.")
+    theta = float(theta)
+    x = torch.linspace(min(0.0, theta) - 12 * sigma, max(0.0, theta) + 12 * sigma, n_grid,
+                       dtype=torch.float64)
+    log_p = torch.distributions.Normal(0.0, sigma).log_prob(x)
+    log_q = torch.distributions.Normal(theta, sigma).log_prob(x)
+    log_m = torch.logaddexp(log_p, log_q) - math.log(2)
+    integrand = 0.5 * log_p.exp() * (log_p - log_m) + 0.5 * log_q.exp() * (log_q - log_m)
+    js = float(torch.trapezoid(integrand, x))
+    return {"w1": abs(theta), "js": min(max(js, 0.0), math.log(2)),
+            "kl": theta**2 / (2 * sigma**2)}
+
+
+def _ot_masses(a, name):
+    import numpy as np
+
+    a = np.asarray(a, dtype=float)
+    if a.ndim != 1 or (a < 0).any() or not np.isclose(a.sum(), 1.0):
+        raise ValueError(f"{name} should be a 1-D array of non-negative masses summing to 1.")
+    return a
+
+
+def _ot_support(x, n, name):
+    import numpy as np
+
+    x = np.asarray(x, dtype=float)
+    x = x[:, None] if x.ndim == 1 else x
+    if x.ndim != 2 or len(x) != n:
+        raise ValueError(f"{name} should hold {n} points, shape ({n},) or ({n}, dim); "
+                         f"got {x.shape}.")
+    return x
+
+
+def transport_plan(x, a, y, b):
+    """W1 between two discrete distributions as a linear program (notebook 07, section 2):
+
+        min_gamma  sum_ij gamma_ij |x_i - y_j|   s.t.  sum_j gamma_ij = a_i,  sum_i gamma_ij = b_j,
+                   gamma >= 0.
+
+    x: (n,) or (n, d) support of p with masses a; y: (m,) or (m, d) support of q with masses b.
+    Returns (w1, gamma) with gamma an (n, m) numpy array, solved exactly by scipy's linprog.
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+
+    a, b = _ot_masses(a, "a"), _ot_masses(b, "b")
+    x, y = _ot_support(x, len(a), "x"), _ot_support(y, len(b), "y")
+    n, m = len(a), len(b)
+    cost = np.linalg.norm(x[:, None, :] - y[None, :, :], axis=2)
+    rows = np.kron(np.eye(n), np.ones((1, m)))  # sum over j of gamma_ij
+    cols = np.kron(np.ones((1, n)), np.eye(m))  # sum over i of gamma_ij
+    result = linprog(cost.ravel(), A_eq=np.vstack([rows, cols]), b_eq=np.concatenate([a, b]),
+                     bounds=(0, None), method="highs")
+    if not result.success:
+        raise RuntimeError(f"linprog failed: {result.message}")
+    return float(result.fun), result.x.reshape(n, m)
+
+
+def kantorovich_potential(x, a, y, b):
+    """The Kantorovich-Rubinstein dual of `transport_plan` (notebook 07, section 3):
+
+        max_f  sum_i a_i f(x_i) - sum_j b_j f(y_j)   s.t.  f(u) - f(v) <= |u - v|
+                                                          for all u, v in the joint support,
+
+    a linear program over the values of a 1-Lipschitz f on the n + m support points (f of the
+    first point fixed to 0: adding a constant to f changes nothing). Returns (w1, f_x, f_y).
+    """
+    import numpy as np
+    from scipy.optimize import linprog
+
+    a, b = _ot_masses(a, "a"), _ot_masses(b, "b")
+    x, y = _ot_support(x, len(a), "x"), _ot_support(y, len(b), "y")
+    points, n = np.vstack([x, y]), len(a) + len(b)
+    weights = np.concatenate([a, -b])
+    dist = np.linalg.norm(points[:, None, :] - points[None, :, :], axis=2)
+    rows, cols = np.nonzero(~np.eye(n, dtype=bool))
+    constraints = np.zeros((len(rows), n))
+    constraints[np.arange(len(rows)), rows] = 1.0
+    constraints[np.arange(len(rows)), cols] = -1.0
+    bounds = [(0, 0)] + [(None, None)] * (n - 1)
+    result = linprog(-weights, A_ub=constraints, b_ub=dist[rows, cols], bounds=bounds, method="highs")
+    if not result.success:
+        raise RuntimeError(f"linprog failed: {result.message}")
+    return float(-result.fun), result.x[: len(a)], result.x[len(a):]
+
+
+def w1_from_cdfs(x, y):
+    """Exact W1 between two 1-D samples: the area between their empirical CDFs (notebook 07),
+
+        W1 = integral |F_p(t) - F_q(t)| dt,
+
+    a sum over the gaps between consecutive points of the pooled, sorted sample.
+    """
+    x = torch.as_tensor(x, dtype=torch.float64).flatten()
+    y = torch.as_tensor(y, dtype=torch.float64).flatten()
+    if len(x) == 0 or len(y) == 0:
+        raise ValueError("both samples need at least one point.")
+    grid = torch.cat([x, y]).sort().values
+    f_x = torch.searchsorted(x.sort().values, grid[:-1], right=True).double() / len(x)
+    f_y = torch.searchsorted(y.sort().values, grid[:-1], right=True).double() / len(y)
+    return float(((f_x - f_y).abs() * grid.diff()).sum())
+
+
+_ONE_LIPSCHITZ = (nn.LeakyReLU, nn.ReLU, nn.Tanh, nn.Flatten, nn.Identity, nn.Sequential,
+                  gan.Discriminator, gan.ExpectShape)
+
+
+def lipschitz_upper_bound(critic):
+    """K >= the Lipschitz constant of an MLP critic (Linear layers and 1-Lipschitz activations):
+
+        |f(u) - f(v)| <= prod_l ||W_l||_2 |u - v|      (notebook 07, section 4),
+
+    the product of the layers' largest singular values. With every entry of W_l (n_out x n_in) in
+    [-c, c], ||W_l||_2 <= ||W_l||_F <= c sqrt(n_in n_out): clipping bounds K, but not at 1.
+    """
+    bound = 1.0
+    for module in critic.modules():
+        if isinstance(module, nn.Linear):
+            bound *= float(torch.linalg.matrix_norm(module.weight.detach(), ord=2))
+        elif not isinstance(module, _ONE_LIPSCHITZ):
+            raise ValueError(f"lipschitz_upper_bound handles Linear layers and 1-Lipschitz "
+                             f"activations only, not {type(module).__name__}.")
+    return bound
+
+
+@torch.no_grad()
+def fraction_at_clip(critic, c, rtol=1e-3):
+    """Share of the critic's parameters sitting at the clipping bound, |w| >= c (1 - rtol)."""
+    values = torch.cat([p.detach().flatten() for p in critic.parameters()])
+    return float((values.abs() >= c * (1 - rtol)).float().mean())
