@@ -205,6 +205,55 @@ def gradient_penalty(critic, x_real, x_fake, weight=10.0, eps=None):
     return weight * (norms - 1).pow(2).mean()
 
 
+# ---- InfoGAN losses (notebook 09). Q(c | x) is the auxiliary distribution over the latent codes
+# given an image; both losses are -E log Q(c | x) (in nats, averaged over the batch), whose negative
+# plus the entropy H(c) is the mutual-information lower bound L_I.
+
+
+def infogan_categorical_nll(logits, codes):
+    """-E log Q(c | x) for a categorical code: the cross-entropy (notebook 09, section 3 "Q's likelihoods").
+
+        L_cat = -(1/B) sum_b log softmax(logits_b)[c_b]
+
+    logits: (B, K) from Q's categorical head; codes: (B,) integer categories in 0..K-1 (the c that
+    generated each image). The bound on I(c; G(z, c)) for this code is H(c) - L_cat = log K - L_cat.
+    """
+    if logits.dim() != 2 or codes.shape != logits.shape[:1]:
+        raise ValueError(f"expected logits (B, K) and integer codes (B,), got {tuple(logits.shape)} "
+                         f"and {tuple(codes.shape)}.")
+    if codes.dtype.is_floating_point or codes.min() < 0 or codes.max() >= logits.shape[1]:
+        raise ValueError(f"codes must be integer categories in 0..{logits.shape[1] - 1} (not one-hot).")
+    return F.cross_entropy(logits, codes)
+
+
+def infogan_gaussian_nll(mean, logvar, codes):
+    """-E log Q(c | x) for continuous codes, Q(c | x) = N(mean, diag(exp(logvar)))
+    (notebook 09, section 3 "Q's likelihoods").
+
+        L_cont = (1/B) sum_b 1/2 sum_j ( log 2 pi + logvar_bj + (c_bj - mean_bj)^2 / exp(logvar_bj) )
+
+    mean, logvar, codes: (B, k). Fixed variance: pass logvar = 0 (sigma = 1), which leaves
+    1/2 (c - mean)^2 + 1/2 log 2 pi per code, a squared error plus a constant.
+    """
+    check_same_shape(mean, codes, "mean")
+    check_same_shape(logvar, codes, "logvar")
+    return -gaussian_log_density(codes, mean, logvar).mean()
+
+
+def infogan_information_loss(cat_logits, cat_codes, cont_mean, cont_logvar, cont_codes,
+                             lambda_cat=1.0, lambda_cont=1.0):
+    """The information term as a loss (notebook 09, section 2 "The InfoGAN objective").
+
+        L_info = lambda_cat * L_cat + lambda_cont * L_cont
+
+    with L_cat = infogan_categorical_nll and L_cont = infogan_gaussian_nll. Minimising it over G
+    and Q maximises the weighted lower bound lambda L_I(G, Q) = sum lambda (H(c) - L), since the
+    entropies H(c) of the fixed code priors are constants. Added to both players' losses.
+    """
+    return (lambda_cat * infogan_categorical_nll(cat_logits, cat_codes)
+            + lambda_cont * infogan_gaussian_nll(cont_mean, cont_logvar, cont_codes))
+
+
 # ---- ACGAN losses (notebook 06, section 3 "ACGAN: an auxiliary classifier"). The discriminator
 # has two heads: a source logit s (D(S = real | x) = sigmoid(s)) and class logits k
 # (P(C = c | x) = softmax(k)_c). L_S and L_C are the paper's log-likelihoods; each loss below is

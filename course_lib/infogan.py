@@ -1,0 +1,416 @@
+"""The InfoGAN recipe (notebook 09): latent codes, the Q head, one-step functions, defaults.
+
+The generator sees [z, c]: noise z ~ N(0, I) and a structured code c = (one categorical code with
+`n_categories` values, one-hot, and `n_continuous` codes ~ U(-1, 1)) (Chen et al., 2016, arXiv:1606.03657).
+The networks are notebook 05's DCGAN: `gan.dcgan_generator(noise_dim + n_categories + n_continuous)`
+and `gan.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
+predicts the code from an image. Training adds lambda * (-log Q(c | G(z, c))) to the losses of both
+players (`losses.infogan_information_loss`), which maximises a lower bound on I(c; G(z, c)).
+Images are in [-1, 1] (`scale="symmetric"`).
+"""
+
+import math
+import time
+
+import numpy as np
+import torch
+from scipy.optimize import linear_sum_assignment
+from torch import nn
+
+from . import checkpoints, gan, losses
+from .data import batch_stream
+from .train import fit
+
+NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
+
+DEFAULTS = {
+    "smoke": dict(steps=80, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
+                  n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
+                  lambda_cont=0.1, learn_variance=False),
+    "full": dict(steps=5000, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
+                 n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
+                 lambda_cont=0.1, learn_variance=False),
+}
+
+
+# ---- codes and latents ---------------------------------------------------------------------------
+
+
+def sample_codes(n, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, device=None, generator=None):
+    """Codes from their prior: (categories (n,) uniform in 0..K-1, continuous (n, k) ~ U(-1, 1))."""
+    categories = torch.randint(n_categories, (n,), generator=generator).to(device)
+    continuous = (torch.rand(n, n_continuous, generator=generator) * 2 - 1).to(device)
+    return categories, continuous
+
+
+def make_latent(noise, categories, continuous, n_categories=N_CATEGORIES):
+    """The generator's input [z, one_hot(c_cat), c_cont]: (n, noise_dim + n_categories + k)."""
+    if not (len(noise) == len(categories) == len(continuous)):
+        raise ValueError(f"noise, categories and continuous codes need the same batch size, got "
+                         f"{len(noise)}, {len(categories)} and {len(continuous)}.")
+    if categories.dtype.is_floating_point or categories.min() < 0 or categories.max() >= n_categories:
+        raise ValueError(f"categories must be integers in 0..{n_categories - 1}.")
+    one_hot = nn.functional.one_hot(categories, n_categories).to(noise)
+    return torch.cat([noise, one_hot, continuous.to(noise)], dim=1)
+
+
+def sample_latent(n, noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
+                  device=None, generator=None):
+    """(latent, categories, continuous): z ~ N(0, I) and codes from their prior, concatenated."""
+    categories, continuous = sample_codes(n, n_categories, n_continuous, generator=generator)
+    noise = torch.randn(n, noise_dim, generator=generator)
+    latent = make_latent(noise, categories, continuous, n_categories)
+    return latent.to(device), categories.to(device), continuous.to(device)
+
+
+def sample_images(generator, n, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, rng=None):
+    """n images G(z, c) with z and c drawn from their priors (generator in eval mode), on the
+    generator's device. The noise size is read from the generator's input shape."""
+    latent_dim = generator[0].shape[0]
+    device = next(generator.parameters()).device
+    latent, _, _ = sample_latent(n, latent_dim - n_categories - n_continuous, n_categories,
+                                 n_continuous, device, rng)
+    return gan.generate(generator, latent)
+
+
+# ---- networks ------------------------------------------------------------------------------------
+
+
+class InfoDiscriminator(gan.Discriminator):
+    """D and Q on one body: forward(x) is D's logit (a drop-in `gan.Discriminator`);
+    q(x) or q_from_features(h) is Q's raw output, split by `split_q`."""
+
+    def __init__(self, body, head, q_head):
+        super().__init__(body, head)
+        self.q_head = q_head
+
+    def q_from_features(self, features):
+        return self.q_head(features)
+
+    def q(self, x):
+        return self.q_head(self.body(x))
+
+
+def q_head(feature_dim, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, learn_variance=False,
+           hidden=128):
+    """Features -> Q's output: K categorical logits, k means (and k log-variances if learned).
+
+    One hidden layer of 128 units with batch norm and LeakyReLU, as in the paper's MNIST network."""
+    n_out = n_categories + n_continuous * (2 if learn_variance else 1)
+    return nn.Sequential(nn.Linear(feature_dim, hidden, bias=False), nn.BatchNorm1d(hidden),
+                         gan.leaky_relu(), nn.Linear(hidden, n_out))
+
+
+def split_q(output, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
+    """Q's raw output -> (categorical logits (B, K), means (B, k), log-variances (B, k)).
+
+    With fixed variance (output has K + k columns) the log-variances are 0: sigma = 1."""
+    cat_logits, rest = output[:, :n_categories], output[:, n_categories:]
+    if rest.shape[1] == n_continuous:
+        return cat_logits, rest, torch.zeros_like(rest)
+    if rest.shape[1] == 2 * n_continuous:
+        return cat_logits, rest[:, :n_continuous], rest[:, n_continuous:]
+    raise ValueError(f"Q's output has {output.shape[1]} columns; expected {n_categories} + "
+                     f"{n_continuous} (fixed variance) or {n_categories} + 2 * {n_continuous}.")
+
+
+def make_infogan(noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
+                 learn_variance=False):
+    """(generator, InfoDiscriminator): notebook 05's DCGAN networks plus the Q head, DCGAN init."""
+    generator = gan.dcgan_generator(noise_dim + n_categories + n_continuous)
+    body = gan.dcgan_discriminator_body()
+    feature_dim = body(torch.zeros(2, 1, 28, 28)).shape[1]
+    discriminator = InfoDiscriminator(body, nn.Linear(feature_dim, 1),
+                                      q_head(feature_dim, n_categories, n_continuous, learn_variance))
+    generator.apply(gan.init_dcgan_weights)
+    discriminator.apply(gan.init_dcgan_weights)
+    return generator, discriminator
+
+
+# ---- one training step ---------------------------------------------------------------------------
+
+
+def information_loss(discriminator, features, categories, continuous, n_categories=N_CATEGORIES,
+                     lambda_cat=1.0, lambda_cont=1.0):
+    """(lambda L_info, L_cat): Q's weighted information loss on the body features of generated
+    images whose codes were (categories, continuous), and the categorical cross-entropy alone."""
+    cat_logits, mean, logvar = split_q(discriminator.q_from_features(features), n_categories,
+                                       continuous.shape[1])
+    loss = losses.infogan_information_loss(cat_logits, categories, mean, logvar, continuous,
+                                           lambda_cat, lambda_cont)
+    return loss, losses.infogan_categorical_nll(cat_logits, categories)
+
+
+def infogan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, noise_dim=NOISE_DIM,
+                 n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
+                 lambda_cont=1.0):
+    """One InfoGAN iteration: a step of D and Q, then a step of G, each on fresh codes.
+
+    D and Q (one optimizer, one body) descend  L_D + lambda L_info  on real and generated images;
+    G descends  L_G (non-saturating) + lambda L_info  through the fixed D and Q. The same
+    information term in both losses: G makes its codes easy to read, Q learns to read them.
+    Returns the losses and mi_cat = log K - L_cat, the lower bound on I(c_cat; G(z, c)).
+    """
+    batch, device = len(x_real), x_real.device
+    latent, categories, continuous = sample_latent(batch, noise_dim, n_categories, n_continuous, device)
+    with torch.no_grad():
+        x_fake = generator(latent)  # G is held fixed in D's step
+    real_logits = discriminator(x_real)
+    features = discriminator.features(x_fake)  # one pass through the body serves D's head and Q
+    fake_logits = discriminator.head(features).squeeze(1)
+    d_loss = losses.gan_discriminator_loss(real_logits, fake_logits)
+    d_info, _ = information_loss(discriminator, features, categories, continuous, n_categories,
+                                 lambda_cat, lambda_cont)
+    d_optimizer.zero_grad(set_to_none=True)
+    (d_loss + d_info).backward()
+    d_optimizer.step()
+
+    latent, categories, continuous = sample_latent(batch, noise_dim, n_categories, n_continuous, device)
+    features = discriminator.features(generator(latent))
+    g_loss = losses.gan_generator_loss_nonsaturating(discriminator.head(features).squeeze(1))
+    g_info, cat_nll = information_loss(discriminator, features, categories, continuous, n_categories,
+                                       lambda_cat, lambda_cont)
+    g_optimizer.zero_grad(set_to_none=True)
+    (g_loss + g_info).backward()  # also fills D's and Q's .grad; D's next step clears it
+    g_optimizer.step()
+    return {"d_loss": d_loss.detach(), "g_loss": g_loss.detach(), "info_loss": g_info.detach(),
+            "mi_cat": math.log(n_categories) - cat_nll.detach(),
+            "d_real": torch.sigmoid(real_logits).mean().detach(),
+            "d_fake": torch.sigmoid(fake_logits).mean().detach()}
+
+
+# ---- training ------------------------------------------------------------------------------------
+
+
+def train_infogan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d,
+                  noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
+                  lambda_cat=1.0, lambda_cont=1.0, learn_variance=False, betas=(0.5, 0.999), seed=0,
+                  callback=None, every=None, desc="InfoGAN", progress=True):
+    """Adam on `infogan_step` over shuffled batches of x_train (Q trains with D's optimizer);
+    returns the history (d_loss, g_loss, info_loss, mi_cat, d_real, d_fake, seconds per step).
+    `learn_variance` is part of the config for the networks (see make_infogan); unused here."""
+    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
+    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
+    batches = batch_stream(x_train, batch_size=batch_size, generator=torch.Generator().manual_seed(seed))
+    generator.train()
+    discriminator.train()
+
+    def step(x):
+        return infogan_step(generator, discriminator, g_optimizer, d_optimizer, x, noise_dim,
+                            n_categories, n_continuous, lambda_cat, lambda_cont)
+
+    try:
+        return fit(step, batches, steps, callback=callback, every=every, desc=desc, progress=progress)
+    finally:
+        generator.eval()
+        discriminator.eval()
+
+
+CHECKPOINT_NAME = "infogan"
+
+
+def load_or_train_infogan(x_train, dataset, schedule, device, seed=0, snapshots=8, name=None,
+                          progress=True, **overrides):
+    """The InfoGAN, loaded from its checkpoint, else trained (notebook 09; the comparison table).
+
+    Hyper-parameters are DEFAULTS[schedule] updated by `overrides`; x_train in [-1, 1]. The
+    checkpoint is checkpoint_path(name or "infogan", dataset, schedule) with modules
+    {"generator", "discriminator"} (the discriminator carries Q). meta holds the history, seconds,
+    steps, device, config (noise size and code layout included) and `snapshots` grids of G at
+    fixed (z, c) during training: row i of each grid has categorical code i.
+    Returns (generator, discriminator, meta), both in eval mode. Sample with `sample_images`.
+    """
+    config = {**DEFAULTS[schedule], **overrides}
+    layout = {k: config[k] for k in ("noise_dim", "n_categories", "n_continuous")}
+    with torch.random.fork_rng(devices=[]):
+        torch.manual_seed(seed)
+        generator, discriminator = make_infogan(**layout, learn_variance=config["learn_variance"])
+        k = config["n_categories"]
+        z_fixed = torch.randn(8, config["noise_dim"]).repeat(k, 1)  # 8 columns of noise per category
+        latent_fixed = make_latent(z_fixed, torch.arange(k).repeat_interleave(8),
+                                   torch.zeros(8 * k, config["n_continuous"]), k)
+    generator, discriminator = generator.to(device), discriminator.to(device)
+    latent_fixed = latent_fixed.to(device)
+    path = checkpoints.checkpoint_path(name or CHECKPOINT_NAME, dataset, schedule)
+
+    def train():
+        kept = {"steps": [], "seconds": [], "images": []}
+
+        def keep(i, history):
+            kept["steps"].append(i + 1)
+            kept["seconds"].append(history["seconds"][-1])
+            kept["images"].append(gan.generate(generator, latent_fixed).cpu())
+
+        every = max(1, config["steps"] // snapshots) if snapshots else None
+        torch.manual_seed(seed)
+        start = time.perf_counter()
+        history = train_infogan(generator, discriminator, x_train, seed=seed,
+                                callback=keep if snapshots else None, every=every, progress=progress,
+                                **config)
+        kept["images"] = torch.stack(kept["images"]) if kept["images"] else torch.empty(0)
+        return {"history": history, "seconds": time.perf_counter() - start,
+                "steps": len(history["seconds"]), "device": str(device), "recipe": "infogan",
+                "config": config, "snapshots": kept}
+
+    meta, _ = checkpoints.load_or_train(path, {"generator": generator,
+                                               "discriminator": discriminator}, train)
+    generator.eval()
+    discriminator.eval()
+    return generator, discriminator, meta
+
+
+# ---- reading the codes: traversals, predicted categories, matching -------------------------------
+
+
+def category_grid(generator, noise, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
+    """G(z_r, c_cat = j, c_cont = 0) for every noise row r and category j: (R * K, 1, 28, 28),
+    row-major, so `show_images(..., nrow=K)` puts the categories across the columns."""
+    rows = len(noise)
+    categories = torch.arange(n_categories, device=noise.device).repeat(rows)
+    latent = make_latent(noise.repeat_interleave(n_categories, 0), categories,
+                         torch.zeros(rows * n_categories, n_continuous, device=noise.device),
+                         n_categories)
+    return gan.generate(generator, latent)
+
+
+def continuous_traversal(generator, noise, code, values, n_categories=N_CATEGORIES,
+                         n_continuous=N_CONTINUOUS):
+    """Vary continuous code `code` over `values`, everything else fixed: one row per category
+    (with the same noise (noise_dim,) in every row), one column per value; (K * V, 1, 28, 28)."""
+    if not 0 <= code < n_continuous:
+        raise ValueError(f"code must be in 0..{n_continuous - 1}, got {code}.")
+    values = torch.as_tensor(values, dtype=noise.dtype, device=noise.device)
+    n_values = len(values)
+    continuous = torch.zeros(n_categories * n_values, n_continuous, device=noise.device)
+    continuous[:, code] = values.repeat(n_categories)
+    categories = torch.arange(n_categories, device=noise.device).repeat_interleave(n_values)
+    latent = make_latent(noise.reshape(1, -1).expand(len(categories), -1), categories, continuous,
+                         n_categories)
+    return gan.generate(generator, latent)
+
+
+@torch.no_grad()
+def predict_codes(discriminator, x, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
+                  batch_size=1000):
+    """Q's reading of images x: (category = argmax of the logits (N,), means of the continuous
+    codes (N, k)), in eval mode, in batches."""
+    was_training = discriminator.training
+    discriminator.eval()
+    categories, means = [], []
+    for chunk in x.split(batch_size):
+        logits, mean, _ = split_q(discriminator.q(chunk), n_categories, n_continuous)
+        categories.append(logits.argmax(1))
+        means.append(mean)
+    discriminator.train(was_training)
+    return torch.cat(categories), torch.cat(means)
+
+
+def best_matching(clusters, labels, n_clusters=None, n_classes=None):
+    """The one-to-one map cluster -> class that agrees with the most labels (Hungarian algorithm).
+
+    Returns (mapping (n_clusters,) with mapping[cluster] = class, counts (n_clusters, n_classes)).
+    """
+    clusters = torch.as_tensor(clusters).cpu().long()
+    labels = torch.as_tensor(labels).cpu().long()
+    if clusters.shape != labels.shape or clusters.dim() != 1:
+        raise ValueError(f"clusters and labels should be 1-D of the same length, got "
+                         f"{tuple(clusters.shape)} and {tuple(labels.shape)}.")
+    n_clusters = n_clusters or int(clusters.max()) + 1
+    n_classes = n_classes or int(labels.max()) + 1
+    counts = torch.zeros(n_clusters, n_classes, dtype=torch.long)
+    counts.index_put_((clusters, labels), torch.ones_like(clusters), accumulate=True)
+    rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
+    mapping = torch.full((n_clusters,), -1, dtype=torch.long)
+    mapping[torch.as_tensor(rows)] = torch.as_tensor(cols)
+    return mapping, counts
+
+
+def matching_accuracy(clusters, labels, n_clusters=None, n_classes=None):
+    """Unsupervised classification accuracy: the share of examples whose cluster, mapped to a
+    class by the best one-to-one matching (`best_matching`), is their label. A float in [0, 1]."""
+    mapping, counts = best_matching(clusters, labels, n_clusters, n_classes)
+    matched = counts[mapping >= 0, mapping[mapping >= 0]].sum()
+    return float(matched) / float(counts.sum())
+
+
+def kmeans(x, k, iterations=50, restarts=3, seed=0):
+    """Lloyd's k-means on the rows of x (N, d), best of `restarts` seeded k-means++ starts.
+
+    Returns (assignments (N,), centres (k, d), inertia = sum of squared distances to the centres).
+    """
+    x = x.flatten(1).float()
+    rng = torch.Generator().manual_seed(seed)
+    best = None
+    for _ in range(restarts):
+        centres = _kmeans_plus_plus(x, k, rng)
+        for _ in range(iterations):
+            assignments = torch.cdist(x, centres).argmin(1)
+            new = torch.stack([x[assignments == j].mean(0) if (assignments == j).any() else centres[j]
+                               for j in range(k)])
+            if torch.allclose(new, centres):
+                break
+            centres = new
+        assignments = torch.cdist(x, centres).argmin(1)
+        inertia = float((x - centres[assignments]).pow(2).sum())
+        if best is None or inertia < best[2]:
+            best = (assignments, centres, inertia)
+    return best
+
+
+def _kmeans_plus_plus(x, k, rng):
+    """k-means++ seeding: each new centre is a point drawn with probability ~ squared distance."""
+    centres = [x[torch.randint(len(x), (1,), generator=rng).item()]]
+    for _ in range(k - 1):
+        d2 = torch.cdist(x, torch.stack(centres)).min(1).values.pow(2).cpu()
+        centres.append(x[torch.multinomial(d2 / d2.sum(), 1, generator=rng).item()])
+    return torch.stack(centres)
+
+
+def code_entropy(n_categories=N_CATEGORIES):
+    """H(c) of a uniform categorical code in nats: log K (the ceiling of the bound mi_cat)."""
+    return float(np.log(n_categories))
+
+
+# ---- what a continuous code does: simple image statistics along a traversal ----------------------
+
+
+def image_statistics(images):
+    """Measurable properties of images (B, 1, 28, 28) in [-1, 1], treating (x + 1) / 2 as ink:
+    ink (mean intensity, in [0, 1]), width and height (2 x the standard deviation of the ink's
+    column and row positions, in pixels) and slant (how far the ink's x moves per pixel upwards:
+    > 0 leans right). Returns {name: (B,) tensor}."""
+    ink = ((images.squeeze(1) + 1) / 2).clamp(0, 1)
+    mass = ink.sum((1, 2)).clamp_min(1e-6)
+    coords = torch.arange(ink.shape[-1], dtype=ink.dtype, device=ink.device)
+    x, y = coords.view(1, 1, -1), coords.view(1, -1, 1)
+    mx = (ink * x).sum((1, 2)) / mass
+    my = (ink * y).sum((1, 2)) / mass
+    dx, dy = x - mx.view(-1, 1, 1), y - my.view(-1, 1, 1)
+    vx, vy = (ink * dx**2).sum((1, 2)) / mass, (ink * dy**2).sum((1, 2)) / mass
+    cxy = (ink * dx * dy).sum((1, 2)) / mass
+    return {"ink": mass / ink[0].numel(), "width": 2 * vx.sqrt(), "height": 2 * vy.sqrt(),
+            "slant": -cxy / vy.clamp_min(1e-6)}  # rows count downwards: a right lean has cxy < 0
+
+
+def code_effects(generator, code, values=(-2.0, -1.0, 0.0, 1.0, 2.0), n=200, seed=0,
+                 n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
+    """How each `image_statistics` changes with continuous code `code`: for n random (z, c), set
+    the code to each value (everything else fixed) and return {statistic: (correlation with the
+    code value, mean change from the first to the last value)}."""
+    latent_dim = generator[0].shape[0]
+    device = next(generator.parameters()).device
+    latent, _, _ = sample_latent(n, latent_dim - n_categories - n_continuous, n_categories,
+                                 n_continuous, device, torch.Generator().manual_seed(seed))
+    column = latent_dim - n_continuous + code
+    stats, codes = [], []
+    for value in values:
+        latent[:, column] = value
+        stats.append(image_statistics(gan.generate(generator, latent)))
+        codes.append(torch.full((n,), float(value), device=device))
+    codes = torch.cat(codes)
+    effects = {}
+    for name in stats[0]:
+        s = torch.cat([st[name] for st in stats])
+        corr = torch.corrcoef(torch.stack([codes, s]))[0, 1]
+        effects[name] = (float(corr), float((stats[-1][name] - stats[0][name]).mean()))
+    return effects
