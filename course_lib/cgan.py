@@ -317,25 +317,16 @@ def load_or_train_conditional_gan(kind, x_train, y_train, n_classes, dataset, sc
     path = checkpoints.checkpoint_path(name or kind, dataset, schedule)
 
     def train():
-        kept = {"steps": [], "seconds": [], "images": []}
-
-        def keep(i, history):
-            kept["steps"].append(i + 1)
-            kept["seconds"].append(history["seconds"][-1])
-            kept["images"].append(class_grid(generator, z_fixed).cpu())
-
+        kept = gan.Snapshots(lambda: class_grid(generator, z_fixed), config["steps"], snapshots)
         torch.manual_seed(seed)
         history = train_conditional_gan(
-            kind, generator, discriminator, x_train, y_train, seed=seed,
-            callback=keep if snapshots else None,
-            every=max(1, config["steps"] // snapshots) if snapshots else None,
-            progress=progress, **train_config)
-        kept["images"] = torch.stack(kept["images"]) if kept["images"] else torch.empty(0)
+            kind, generator, discriminator, x_train, y_train, seed=seed, callback=kept.callback,
+            every=kept.every, progress=progress, **train_config)
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "kind": kind,
                 "config": {**config, "latent_dim": config["noise_dim"], "n_classes": n_classes,
                            "input_dim": config["noise_dim"] + code_dim},
-                "snapshots": kept}
+                "snapshots": kept.as_dict()}
 
     meta, _ = checkpoints.load_or_train(path, {"generator": generator,
                                                "discriminator": discriminator}, train)

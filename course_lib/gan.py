@@ -306,6 +306,30 @@ def discriminator_map(discriminator, lims=(-1.6, 1.6), n=101):
 
 # ---- checkpointed models (notebooks 04, 05 and the evaluation chapter) ------------------------
 
+class Snapshots:
+    """Sample grids kept during training (every recipe's load_or_train_* uses it).
+
+    Pass `callback` and `every` to a train function; `draw()` returns the grid, e.g. G(z_fixed).
+    `as_dict()` gives {"steps": [...], "seconds": [...], "images": (n, ...) tensor} for the meta.
+    With n = 0 nothing is kept (callback and every are None).
+    """
+
+    def __init__(self, draw, steps, n):
+        self.draw = draw
+        self.every = max(1, steps // n) if n else None
+        self.callback = self.keep if n else None
+        self.steps, self.seconds, self.images = [], [], []
+
+    def keep(self, i, history):
+        self.steps.append(i + 1)
+        self.seconds.append(history["seconds"][-1])
+        self.images.append(self.draw().cpu())
+
+    def as_dict(self):
+        images = torch.stack(self.images) if self.images else torch.empty(0)
+        return {"steps": self.steps, "seconds": self.seconds, "images": images}
+
+
 CHECKPOINT_NAMES = {"mlp": "gan-mlp", "dcgan": "dcgan"}
 
 
@@ -333,23 +357,14 @@ def load_or_train_gan(recipe, x_train, dataset, schedule, device, seed=0, snapsh
     path = checkpoints.checkpoint_path(name or CHECKPOINT_NAMES[recipe], dataset, schedule)
 
     def train():
-        kept = {"steps": [], "seconds": [], "images": []}
-
-        def keep(i, history):
-            kept["steps"].append(i + 1)
-            kept["seconds"].append(history["seconds"][-1])
-            kept["images"].append(generate(generator, z_fixed).cpu())
-
-        every = max(1, config["steps"] // snapshots) if snapshots else None
+        kept = Snapshots(lambda: generate(generator, z_fixed), config["steps"], snapshots)
         torch.manual_seed(seed)
-        history = train_gan(generator, discriminator, x_train, seed=seed,
-                            callback=keep if snapshots else None, every=every,
-                            max_seconds=max_seconds, desc=f"{recipe} GAN", progress=progress,
-                            **config)
-        kept["images"] = torch.stack(kept["images"]) if kept["images"] else torch.empty(0)
+        history = train_gan(generator, discriminator, x_train, seed=seed, callback=kept.callback,
+                            every=kept.every, max_seconds=max_seconds, desc=f"{recipe} GAN",
+                            progress=progress, **config)
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "recipe": recipe,
-                "config": config, "max_seconds": max_seconds, "snapshots": kept}
+                "config": config, "max_seconds": max_seconds, "snapshots": kept.as_dict()}
 
     meta, _ = checkpoints.load_or_train(path, {"generator": generator,
                                                "discriminator": discriminator}, train)

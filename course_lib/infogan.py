@@ -234,23 +234,14 @@ def load_or_train_infogan(x_train, dataset, schedule, device, seed=0, snapshots=
     path = checkpoints.checkpoint_path(name or CHECKPOINT_NAME, dataset, schedule)
 
     def train():
-        kept = {"steps": [], "seconds": [], "images": []}
-
-        def keep(i, history):
-            kept["steps"].append(i + 1)
-            kept["seconds"].append(history["seconds"][-1])
-            kept["images"].append(gan.generate(generator, latent_fixed).cpu())
-
-        every = max(1, config["steps"] // snapshots) if snapshots else None
+        kept = gan.Snapshots(lambda: gan.generate(generator, latent_fixed), config["steps"], snapshots)
         torch.manual_seed(seed)
         start = time.perf_counter()
-        history = train_infogan(generator, discriminator, x_train, seed=seed,
-                                callback=keep if snapshots else None, every=every, progress=progress,
-                                **config)
-        kept["images"] = torch.stack(kept["images"]) if kept["images"] else torch.empty(0)
+        history = train_infogan(generator, discriminator, x_train, seed=seed, callback=kept.callback,
+                                every=kept.every, progress=progress, **config)
         return {"history": history, "seconds": time.perf_counter() - start,
                 "steps": len(history["seconds"]), "device": str(device), "recipe": "infogan",
-                "config": config, "snapshots": kept}
+                "config": config, "snapshots": kept.as_dict()}
 
     meta, _ = checkpoints.load_or_train(path, {"generator": generator,
                                                "discriminator": discriminator}, train)

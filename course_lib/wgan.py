@@ -230,23 +230,14 @@ def load_or_train_wgan(variant, x_train, dataset, schedule, device, seed=0, snap
     path = checkpoints.checkpoint_path(name or CHECKPOINT_NAMES[variant], dataset, schedule)
 
     def train():
-        kept = {"steps": [], "seconds": [], "images": []}
-
-        def keep(i, history):
-            kept["steps"].append(i + 1)
-            kept["seconds"].append(history["seconds"][-1])
-            kept["images"].append(gan.generate(generator, z_fixed).cpu())
-
-        every = max(1, config["steps"] // snapshots) if snapshots else None
+        kept = gan.Snapshots(lambda: gan.generate(generator, z_fixed), config["steps"], snapshots)
         torch.manual_seed(seed)
-        history = train_wgan(generator, critic, x_train, seed=seed,
-                             callback=keep if snapshots else None, every=every,
-                             max_seconds=max_seconds, desc=f"WGAN ({variant})", progress=progress,
-                             **config)
-        kept["images"] = torch.stack(kept["images"]) if kept["images"] else torch.empty(0)
+        history = train_wgan(generator, critic, x_train, seed=seed, callback=kept.callback,
+                             every=kept.every, max_seconds=max_seconds, desc=f"WGAN ({variant})",
+                             progress=progress, **config)
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "variant": variant,
-                "config": config, "max_seconds": max_seconds, "snapshots": kept}
+                "config": config, "max_seconds": max_seconds, "snapshots": kept.as_dict()}
 
     meta, _ = checkpoints.load_or_train(path, {"generator": generator, "critic": critic}, train)
     generator.eval()

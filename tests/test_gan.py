@@ -430,3 +430,20 @@ def test_activations_of_the_recipes():
     assert any(isinstance(m, nn.ReLU) for m in dc_generator)
     assert not any(isinstance(m, nn.ReLU) for m in dc_discriminator.modules())
     assert isinstance(dc_generator[-1], nn.Tanh)
+
+
+def test_snapshots_keep_a_grid_every_steps_over_n_and_at_the_end():
+    from course_lib.train import fit
+
+    draws = iter(range(100))
+    kept = gan.Snapshots(lambda: torch.full((2, 2), float(next(draws))), steps=10, n=4)
+    assert kept.every == 2
+    fit(lambda batch: {"loss": batch}, iter(range(11)), 11, callback=kept.callback,
+        every=kept.every, progress=False)
+    out = kept.as_dict()
+    assert out["steps"] == [2, 4, 6, 8, 10, 11]
+    assert out["images"].shape == (6, 2, 2) and out["images"][:, 0, 0].tolist() == [0, 1, 2, 3, 4, 5]
+    assert len(out["seconds"]) == 6 and out["seconds"] == sorted(out["seconds"])
+    none = gan.Snapshots(lambda: torch.zeros(1), steps=10, n=0)
+    assert none.callback is None and none.every is None
+    assert none.as_dict()["images"].numel() == 0
