@@ -23,7 +23,7 @@ from torch import nn
 from . import checkpoints, gan, losses
 from .data import batch_stream
 from .nets import IMAGE_SHAPE
-from .train import fit
+from .train import fit_modules
 
 KINDS = ("cgan", "acgan")
 # Per-schedule defaults, the same for both models. Adam(lr, betas=(0.5, 0.999)) as for the DCGAN.
@@ -279,14 +279,8 @@ def train_conditional_gan(kind, generator, discriminator, x_train, y_train, step
         x, y = batch
         return step_fn(generator, discriminator, g_optimizer, d_optimizer, x, y, noise_dim)
 
-    generator.train()
-    discriminator.train()
-    try:
-        return fit(step, batches, steps, callback=callback, every=every, desc=desc or kind.upper(),
-                   progress=progress)
-    finally:
-        generator.eval()
-        discriminator.eval()
+    return fit_modules((generator, discriminator), step, batches, steps, callback=callback,
+                       every=every, desc=desc or kind.upper(), progress=progress)
 
 
 def load_or_train_conditional_gan(kind, x_train, y_train, n_classes, dataset, schedule, device,

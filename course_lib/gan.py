@@ -22,7 +22,7 @@ from torch import nn
 from . import checkpoints, losses
 from .data import batch_stream
 from .nets import IMAGE_SHAPE, ExpectShape
-from .train import fit
+from .train import fit_modules
 
 RECIPES = ("toy", "mlp", "dcgan")
 GENERATOR_LOSSES = {
@@ -262,19 +262,13 @@ def train_gan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d, 
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, batch_size=batch_size * d_steps,
                            generator=torch.Generator().manual_seed(seed))
-    generator.train()
-    discriminator.train()
 
     def step(x):
         return gan_step(generator, discriminator, g_optimizer, d_optimizer, x, latent_dim,
                         d_steps, generator_loss)
 
-    try:
-        return fit(step, batches, steps, callback=callback, every=every, desc=desc,
-                   progress=progress, max_seconds=max_seconds)
-    finally:
-        generator.eval()
-        discriminator.eval()
+    return fit_modules((generator, discriminator), step, batches, steps, callback=callback,
+                       every=every, desc=desc, progress=progress, max_seconds=max_seconds)
 
 
 @torch.no_grad()

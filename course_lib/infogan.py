@@ -19,7 +19,7 @@ from torch import nn
 
 from . import checkpoints, gan, losses
 from .data import batch_stream
-from .train import fit
+from .train import fit_modules
 
 NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
 
@@ -192,18 +192,13 @@ def train_infogan(generator, discriminator, x_train, steps, batch_size, lr_g, lr
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, batch_size=batch_size, generator=torch.Generator().manual_seed(seed))
-    generator.train()
-    discriminator.train()
 
     def step(x):
         return infogan_step(generator, discriminator, g_optimizer, d_optimizer, x, noise_dim,
                             n_categories, n_continuous, lambda_cat, lambda_cont)
 
-    try:
-        return fit(step, batches, steps, callback=callback, every=every, desc=desc, progress=progress)
-    finally:
-        generator.eval()
-        discriminator.eval()
+    return fit_modules((generator, discriminator), step, batches, steps, callback=callback,
+                       every=every, desc=desc, progress=progress)
 
 
 CHECKPOINT_NAME = "infogan"

@@ -56,6 +56,18 @@ def fit(step, batches, n_steps, callback=None, every=None, desc="training", prog
     return dict(history)
 
 
+def fit_modules(modules, step, batches, n_steps, **kwargs):
+    """`fit` with every module of `modules` in training mode, and in eval mode afterwards (also
+    when training stops with an error), so batch norm uses running statistics when sampling."""
+    for module in modules:
+        module.train()
+    try:
+        return fit(step, batches, n_steps, **kwargs)
+    finally:
+        for module in modules:
+            module.eval()
+
+
 def losses_as_floats(losses):
     return {name: float(value) for name, value in losses.items()}
 

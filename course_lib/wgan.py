@@ -16,7 +16,7 @@ from torch import nn
 
 from . import checkpoints, gan, losses
 from .data import batch_stream
-from .train import fit
+from .train import fit_modules
 
 VARIANTS = ("clip", "gp")
 RECIPES = ("toy", "dcgan")
@@ -159,19 +159,13 @@ def train_wgan(generator, critic, x_train, steps, batch_size, latent_dim, optimi
     c_optimizer = make_optimizer(critic.parameters(), optimizer, lr, betas)
     batches = batch_stream(x_train, batch_size=batch_size * n_critic,
                            generator=torch.Generator().manual_seed(seed))
-    generator.train()
-    critic.train()
 
     def step(x):
         return wgan_step(generator, critic, g_optimizer, c_optimizer, x, latent_dim, n_critic,
                          clip, gp_weight)
 
-    try:
-        return fit(step, batches, steps, callback=callback, every=every, desc=desc,
-                   progress=progress, max_seconds=max_seconds)
-    finally:
-        generator.eval()
-        critic.eval()
+    return fit_modules((generator, critic), step, batches, steps, callback=callback, every=every,
+                       desc=desc, progress=progress, max_seconds=max_seconds)
 
 
 def train_critic(critic, sample_p, sample_q, steps, batch_size=256, optimizer="adam", lr=1e-3,
@@ -190,11 +184,7 @@ def train_critic(critic, sample_p, sample_q, steps, batch_size=256, optimizer="a
         fake = next(batches_q)
         return critic_step(nn.Identity(), critic, c_optimizer, x_p, fake, clip, gp_weight)
 
-    critic.train()
-    try:
-        return fit(step, batches_p, steps, desc="critic", progress=False)
-    finally:
-        critic.eval()
+    return fit_modules((critic,), step, batches_p, steps, desc="critic", progress=False)
 
 
 @torch.no_grad()

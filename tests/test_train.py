@@ -136,3 +136,14 @@ def test_fit_stops_after_the_first_step_past_max_seconds_and_calls_back():
                   callback=lambda i, h: calls.append(i), max_seconds=0.0, progress=False)
     assert history["loss"] == [0.0]
     assert calls == [0]
+
+
+def test_fit_modules_trains_in_train_mode_and_leaves_eval_mode_even_on_error():
+    net = torch.nn.BatchNorm1d(2)
+    modes = []
+    train.fit_modules((net,), lambda batch: modes.append(net.training) or {"loss": 0.0}, iter(range(3)), 3,
+                progress=False)
+    assert modes == [True, True, True] and not net.training
+    with pytest.raises(NonFiniteLossError):
+        train.fit_modules((net,), lambda batch: {"loss": float("nan")}, iter(range(3)), 3, progress=False)
+    assert not net.training
