@@ -3,7 +3,7 @@
 The generator sees [z, c]: noise z ~ N(0, I) and a structured code c = (one categorical code with
 `n_categories` values, one-hot, and `n_continuous` codes ~ U(-1, 1)) (Chen et al., 2016, arXiv:1606.03657).
 The networks are notebook 05's DCGAN: `gan.dcgan_generator(noise_dim + n_categories + n_continuous)`
-and `gan.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
+(behind a fixed `ScaleNoise`, so that the noise is z ~ N(0, noise_std^2 I)) and `gan.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
 predicts the code from an image. Training adds lambda * (-log Q(c | G(z, c))) to the losses of both
 players (`losses.infogan_information_loss`), which maximises a lower bound on I(c; G(z, c)).
 Images are in [-1, 1] (`scale="symmetric"`).
@@ -22,14 +22,18 @@ from .data import batch_stream
 from .train import fit_modules
 
 NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
+# The noise's standard deviation: 1 in the paper; 0.1 makes the categorical code, not the noise, the
+# largest input at the start of training (ClusterGAN's small-variance noise, Mukherjee et al., 2019).
+# Chosen on labelled *training* images 50,000-59,999 (notebook 09, section 3), never on the test set.
+NOISE_STD = 0.1
 
 DEFAULTS = {
     "smoke": dict(steps=80, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
                   n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
-                  lambda_cont=0.1, learn_variance=False),
-    "full": dict(steps=5000, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
+                  lambda_cont=0.1, learn_variance=False, noise_std=NOISE_STD),
+    "full": dict(steps=6000, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
                  n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
-                 lambda_cont=0.1, learn_variance=False),
+                 lambda_cont=0.1, learn_variance=False, noise_std=NOISE_STD),
 }
 
 
@@ -76,6 +80,27 @@ def sample_images(generator, n, n_categories=N_CATEGORIES, n_continuous=N_CONTIN
 # ---- networks ------------------------------------------------------------------------------------
 
 
+class ScaleNoise(nn.Module):
+    """The generator's first step: multiply the noise part of [z, codes] by a fixed `std`.
+
+    G(z, c) with z ~ N(0, I) behind this layer is a generator of z' = std * z ~ N(0, std^2 I), so
+    every sampler keeps drawing z ~ N(0, I). The scale is a buffer: it is saved in checkpoints."""
+
+    def __init__(self, noise_dim, std):
+        super().__init__()
+        if not std > 0:
+            raise ValueError(f"the noise's standard deviation must be positive, got {std}.")
+        self.noise_dim = noise_dim
+        self.register_buffer("std", torch.tensor(float(std)))
+
+    def forward(self, latent):
+        noise, codes = latent[:, :self.noise_dim], latent[:, self.noise_dim:]
+        return torch.cat([noise * self.std, codes], dim=1)
+
+    def extra_repr(self):
+        return f"noise_dim={self.noise_dim}, std={float(self.std):g}"
+
+
 class InfoDiscriminator(gan.Discriminator):
     """D and Q on one body: forward(x) is D's logit (a drop-in `gan.Discriminator`);
     q(x) or q_from_features(h) is Q's raw output, split by `split_q`."""
@@ -115,9 +140,13 @@ def split_q(output, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
 
 
 def make_infogan(noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
-                 learn_variance=False):
-    """(generator, InfoDiscriminator): notebook 05's DCGAN networks plus the Q head, DCGAN init."""
+                 learn_variance=False, noise_std=1.0):
+    """(generator, InfoDiscriminator): notebook 05's DCGAN networks plus the Q head, DCGAN init.
+
+    The generator starts with ScaleNoise(noise_dim, noise_std) (right after its input-shape check):
+    noise_std=1 is the paper's N(0, I) noise; the course's recipe uses NOISE_STD."""
     generator = gan.dcgan_generator(noise_dim + n_categories + n_continuous)
+    generator.insert(1, ScaleNoise(noise_dim, noise_std))
     body = gan.dcgan_discriminator_body()
     feature_dim = body(torch.zeros(2, 1, 28, 28)).shape[1]
     discriminator = InfoDiscriminator(body, nn.Linear(feature_dim, 1),
@@ -184,11 +213,12 @@ def infogan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, noi
 
 def train_infogan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d,
                   noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
-                  lambda_cat=1.0, lambda_cont=1.0, learn_variance=False, betas=(0.5, 0.999), seed=0,
-                  callback=None, every=None, desc="InfoGAN", progress=True):
+                  lambda_cat=1.0, lambda_cont=1.0, learn_variance=False, noise_std=None,
+                  betas=(0.5, 0.999), seed=0, callback=None, every=None, desc="InfoGAN", progress=True):
     """Adam on `infogan_step` over shuffled batches of x_train (Q trains with D's optimizer);
     returns the history (d_loss, g_loss, info_loss, mi_cat, d_real, d_fake, seconds per step).
-    `learn_variance` is part of the config for the networks (see make_infogan); unused here."""
+    `learn_variance` and `noise_std` are part of the config for the networks (see make_infogan);
+    unused here."""
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, batch_size=batch_size, generator=torch.Generator().manual_seed(seed))
@@ -219,7 +249,8 @@ def load_or_train_infogan(x_train, dataset, schedule, device, seed=0, snapshots=
     layout = {k: config[k] for k in ("noise_dim", "n_categories", "n_continuous")}
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        generator, discriminator = make_infogan(**layout, learn_variance=config["learn_variance"])
+        generator, discriminator = make_infogan(**layout, learn_variance=config["learn_variance"],
+                                                noise_std=config["noise_std"])
         k = config["n_categories"]
         z_fixed = torch.randn(8, config["noise_dim"]).repeat(k, 1)  # 8 columns of noise per category
         latent_fixed = make_latent(z_fixed, torch.arange(k).repeat_interleave(8),
