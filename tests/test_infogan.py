@@ -159,18 +159,17 @@ def test_scale_noise_scales_only_the_noise_part():
 
 
 def test_noise_std_is_a_generator_of_scaled_noise():
-    # G with noise_std s on z ~ N(0, I) equals the same weights with s = 1 on z' = s z: the prior
-    # of the noise is N(0, s^2 I), and every sampler can keep drawing N(0, I)
+    # noise_std = s puts ScaleNoise first: G(z) with z ~ N(0, I) is the rest of G at z' = s z, so
+    # the prior of the noise is N(0, s^2 I) and every sampler can keep drawing N(0, I)
     torch.manual_seed(0)
     scaled, _ = infogan.make_infogan(16, noise_std=0.1)
     plain, _ = infogan.make_infogan(16)
-    plain.load_state_dict({**scaled.state_dict(), "1.std": torch.tensor(1.0)})
+    assert isinstance(scaled[1], infogan.ScaleNoise) and float(scaled.state_dict()["1.std"]) == pytest.approx(0.1)
+    assert not any(isinstance(m, infogan.ScaleNoise) for m in plain)  # the paper's N(0, I): no extra layer
     scaled.eval()
-    plain.eval()
     latent, _, _ = infogan.sample_latent(5, 16)
     z_prime = torch.cat([0.1 * latent[:, :16], latent[:, 16:]], dim=1)
-    torch.testing.assert_close(scaled(latent), plain(z_prime))
-    assert float(scaled.state_dict()["1.std"]) == pytest.approx(0.1)  # saved with the weights
+    torch.testing.assert_close(scaled(latent), scaled[2:](z_prime))
 
 
 def test_q_shares_the_discriminator_body():
@@ -194,11 +193,11 @@ def test_step_updates_all_three_and_reports_a_bounded_mi():
     generator, discriminator = infogan.make_infogan(8)
     g_opt = torch.optim.Adam(generator.parameters(), 1e-3)
     d_opt = torch.optim.Adam(discriminator.parameters(), 1e-3)
-    before = [m[-1].weight.detach().clone() for m in (generator[:3], discriminator.q_head)]
+    before = [m[-1].weight.detach().clone() for m in (generator[:2], discriminator.q_head)]
     before.append(discriminator.head.weight.detach().clone())
     out = infogan.infogan_step(generator, discriminator, g_opt, d_opt, torch.rand(16, 1, 28, 28) * 2 - 1,
                                noise_dim=8)
-    after = [generator[2].weight, discriminator.q_head[-1].weight, discriminator.head.weight]
+    after = [generator[1].weight, discriminator.q_head[-1].weight, discriminator.head.weight]
     assert all(not torch.equal(b, a) for b, a in zip(before, after))
     assert all(math.isfinite(float(v)) for v in out.values())
     assert float(out["mi_cat"]) <= math.log(10) + 1e-6
@@ -212,7 +211,7 @@ def test_generator_step_trains_g_to_make_codes_readable():
     features = discriminator.features(generator(latent))
     loss, _ = infogan.information_loss(discriminator, features, cats, cont)
     loss.backward()
-    assert generator[2].weight.grad is not None and generator[2].weight.grad.abs().sum() > 0
+    assert generator[1].weight.grad is not None and generator[1].weight.grad.abs().sum() > 0
 
 
 # ---- matching accuracy and k-means ---------------------------------------------------------------
@@ -280,7 +279,6 @@ def test_load_or_train_infogan_saves_then_loads(capsys):
                                                  snapshots=2, progress=False)
     assert meta["steps"] == 4 and meta["seconds"] > 0 and meta["device"] == "cpu"
     assert meta["config"]["noise_dim"] == 62 and meta["config"]["n_categories"] == 10
-    assert float(g1[1].std) == pytest.approx(meta["config"]["noise_std"])  # the recipe's noise scale
     assert meta["snapshots"]["images"].shape == (2, 80, 1, 28, 28)
     assert checkpoints.checkpoint_path("infogan", "tiny", "smoke").exists()
     g2, d2, meta2 = infogan.load_or_train_infogan(x, "tiny", "smoke", "cpu", steps=4, batch_size=16,
