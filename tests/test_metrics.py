@@ -340,6 +340,14 @@ def test_load_evaluator_trains_on_fashion_mnist_then_loads_the_same_weights(caps
     assert meta_again == meta
     for (name, a), (_, b) in zip(model.state_dict().items(), again.state_dict().items()):
         assert torch.equal(a, b), name
+    heldout = metrics.DEFAULTS["smoke"]["heldout"]
+    assert meta["config"]["heldout"] == heldout  # trained without the held-out images
+    try:  # a checkpoint made with other settings is refused, never loaded as if it were this one
+        metrics.DEFAULTS["smoke"]["heldout"] = heldout + 1
+        with pytest.raises(checkpoints.CheckpointError, match="delete it"):
+            metrics.load_evaluator("fashion-mnist", schedule="smoke", device="cpu")
+    finally:
+        metrics.DEFAULTS["smoke"]["heldout"] = heldout
 
 
 # ---- evaluate_samples and the table -------------------------------------------------------------
@@ -379,17 +387,32 @@ def test_registered_rows_need_their_module():
         del metrics.TABLE_ROWS["test row present"], metrics.TABLE_ROWS["test row absent"]
 
 
+def test_heldout_split_keeps_the_last_images_apart():
+    x, y = torch.arange(1_500.0), torch.arange(1_500)
+    (x_fit, y_fit), (x_held, y_held) = metrics.heldout_split(x, y, schedule="smoke")
+    assert len(x_held) == metrics.DEFAULTS["smoke"]["heldout"] == 1_000
+    assert torch.equal(torch.cat([x_fit, x_held]), x) and torch.equal(torch.cat([y_fit, y_held]), y)
+    (_, none), (held_only, none_too) = metrics.heldout_split(x, schedule="smoke")
+    assert none is None and none_too is None and torch.equal(held_only, x_held)
+    with pytest.raises(ValueError, match="cannot hold out 1000"):
+        metrics.heldout_split(x[:1_000], schedule="smoke")
+    with pytest.raises(ValueError, match="differ in length"):
+        metrics.heldout_split(x, y[:10], schedule="smoke")
+
+
 def test_real_and_pca_rows_sample_unit_images():
-    x, y = bar_images(300)
+    x, y = bar_images(1_300)
     ds = data.ImageData("fashion-mnist", [str(c) for c in range(10)], x, y, x[:50], y[:50], "unit")
     context = metrics.TableContext(ds=ds, schedule="smoke", device=torch.device("cpu"))
     rows = {spec.name: spec for spec in metrics.available_rows()}
-    real = rows["real data (train images vs test set)"].loader(context)
+    real = rows["real data (held-out train images vs test set)"].loader(context)
     first = real.sample(20, gen(0))
     assert first.shape == (20, 1, 28, 28) and torch.equal(first, real.sample(20, gen(0)))
-    assert all(any(torch.equal(image, other) for other in x) for image in first)  # real images
-    with pytest.raises(ValueError, match="only 300"):
-        real.sample(301, gen(0))
+    held_out = x[-1_000:]  # the images the smoke evaluator never trains on
+    assert all(any(torch.equal(image, other) for other in held_out) for image in first)
+    assert not any(any(torch.equal(image, other) for other in x[:300]) for image in first)
+    with pytest.raises(ValueError, match="only 1000 held-out"):
+        real.sample(1_001, gen(0))
     pca_row = rows["PCA sampler (k = 16)"].loader(context)
     samples = pca_row.sample(40, gen(1))
     assert samples.shape == (40, 1, 28, 28) and 0 <= samples.min() and samples.max() <= 1

@@ -1,0 +1,146 @@
+"""Benchmark (not a test): InfoGAN's categorical code against k-means on pixels, as unsupervised
+classifiers, over several seeds, on the selection split (never the test set).
+
+For each seed s: train notebook 09's InfoGAN recipe (seed s) on the training images minus the
+held-out selection split (the last 10,000 training images, as `metrics.heldout_split`), read the
+selection images' codes with Q, and score the best one-to-one matching with their labels; run
+k-means on the same selection images, ten k-means++ starts from seed s, and keep its own choice
+(the lowest inertia), scored the same way. Prints every run, the mean and standard deviation of
+each method, and the difference of the means with its standard error.
+
+    .venv/bin/python benchmarks/infogan_vs_kmeans.py --seeds 4 [--dataset fashion-mnist]
+        [--schedule full] [--set lambda_cont=1 ...] [--record infogan_vs_kmeans]
+
+--record NAME stores the results as a labelled recorded run in course_lib/recorded_runs.json,
+which notebook 09 quotes. --npz FILE reads the images (x: N x 28 x 28 uint8, y: N labels) from a
+local file instead of the course's datasets, e.g. for a scratch copy of another dataset; with it,
+--heldout sets the size of the selection split.
+"""
+
+import argparse
+import datetime
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+
+import numpy as np
+import torch
+
+from course_lib import data, infogan, metrics, recorded, runtime
+
+
+def parse_overrides(pairs):
+    """['lambda_cont=1', 'steps=200'] -> {'lambda_cont': 1.0, 'steps': 200} (JSON values)."""
+    overrides = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or key not in infogan.DEFAULTS["full"]:
+            raise SystemExit(f"--set expects KEY=VALUE with KEY one of {sorted(infogan.DEFAULTS['full'])}, "
+                             f"got {pair!r}.")
+        overrides[key] = json.loads(value)
+    return overrides
+
+
+def load_split(args, schedule, device):
+    """(name, x_fit in [-1, 1], (x_select, y_select)) for the chosen data."""
+    if args.npz:
+        arrays = np.load(args.npz)
+        x = data.scale_images(torch.from_numpy(arrays["x"]).unsqueeze(1), "symmetric").to(device)
+        y = torch.from_numpy(arrays["y"]).long().to(device)
+        n = args.heldout
+        if not n or not 0 < n < len(x):
+            raise SystemExit(f"--npz needs --heldout between 1 and {len(x) - 1}, got {n}.")
+        return os.path.basename(args.npz), x[:-n], (x[-n:], y[-n:])
+    ds = data.load_image_data(args.dataset, device=device, scale="symmetric", seed=0,
+                              train_size=metrics.DEFAULTS[schedule]["train_size"], test_size=1)
+    (x_fit, _), selection = metrics.heldout_split(ds.x_train, ds.y_train, schedule)
+    return ds.name, x_fit, selection
+
+
+def mean_sd(values):
+    return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else float("nan"))
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, default=4, help="number of seeds (0, 1, ...)")
+    parser.add_argument("--dataset", default=None, help="mnist or fashion-mnist ($COURSE_DATASET)")
+    parser.add_argument("--schedule", default="full", help="the recipe's schedule (default full)")
+    parser.add_argument("--set", nargs="*", default=[], metavar="KEY=VALUE",
+                        help="override the InfoGAN recipe, e.g. lambda_cont=1 noise_std=0.1")
+    parser.add_argument("--kmeans-starts", type=int, default=10)
+    parser.add_argument("--device", default=None)
+    parser.add_argument("--npz", default=None, help="local images instead of the course's datasets")
+    parser.add_argument("--heldout", type=int, default=None, help="selection size, with --npz")
+    parser.add_argument("--record", default=None, metavar="NAME",
+                        help="store the results in course_lib/recorded_runs.json under NAME")
+    args = parser.parse_args()
+    if args.seeds < 2:
+        raise SystemExit("--seeds must be at least 2: one run of either method says little.")
+
+    schedule, device = runtime.get_schedule(args.schedule), runtime.get_device(args.device)
+    overrides = parse_overrides(args.set)
+    name, x_fit, (x_select, y_select) = load_split(args, schedule, device)
+    config = {**infogan.DEFAULTS[schedule], **overrides}
+    k = config["n_categories"]
+    n_classes = int(y_select.max()) + 1
+    print(f"{name}: InfoGAN trains on {len(x_fit)} images, both methods are scored on "
+          f"{len(x_select)} held-out training images (selection split); schedule {schedule}, "
+          f"device {device}, torch {torch.__version__}, {torch.get_num_threads()} threads, "
+          f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
+    print(f"InfoGAN recipe: {config}")
+
+    runs = []
+    with tempfile.TemporaryDirectory() as scratch:
+        os.environ["COURSE_CHECKPOINTS"] = scratch  # fresh models: this benchmark never loads any
+        for seed in range(args.seeds):
+            runtime.seed_everything(seed)
+            start = time.perf_counter()
+            _, d_info, meta = infogan.load_or_train_infogan(
+                x_fit, name, schedule, device, seed=seed, name=f"bench-infogan-{seed}",
+                progress=False, **config)
+            seconds = time.perf_counter() - start
+            codes, _ = infogan.predict_codes(d_info, x_select, k, config["n_continuous"])
+            info_acc = infogan.matching_accuracy(codes.cpu(), y_select.cpu(), k, n_classes)
+            tail = max(1, len(meta["history"]["mi_cat"]) // 10)
+            bound = float(np.mean(meta["history"]["mi_cat"][-tail:]))
+            clusters, _, _ = infogan.kmeans(x_select.cpu(), n_classes, restarts=args.kmeans_starts,
+                                            seed=seed)
+            kmeans_acc = infogan.matching_accuracy(clusters, y_select.cpu(), n_classes, n_classes)
+            runs.append({"seed": seed, "infogan": info_acc, "kmeans": kmeans_acc, "bound": bound,
+                         "seconds": seconds})
+            print(f"seed {seed}: InfoGAN {info_acc:.3f} (bound {bound:.3f} of log {k} = "
+                  f"{math.log(k):.3f}, {seconds:.0f} s)   k-means {kmeans_acc:.3f}", flush=True)
+
+    info_mean, info_sd = mean_sd([r["infogan"] for r in runs])
+    km_mean, km_sd = mean_sd([r["kmeans"] for r in runs])
+    n = len(runs)
+    diff, diff_se = info_mean - km_mean, math.sqrt(info_sd**2 / n + km_sd**2 / n)
+    print(f"InfoGAN  {info_mean:.3f} ± {info_sd:.3f} (mean ± sd over {n} seeds; "
+          f"range {min(r['infogan'] for r in runs):.3f}-{max(r['infogan'] for r in runs):.3f})")
+    print(f"k-means  {km_mean:.3f} ± {km_sd:.3f} (range {min(r['kmeans'] for r in runs):.3f}-"
+          f"{max(r['kmeans'] for r in runs):.3f})")
+    print(f"InfoGAN - k-means: {diff:+.3f} ± {diff_se:.3f} (standard error); chance about "
+          f"{1 / n_classes:.2f}")
+    if args.record:
+        command = "python benchmarks/infogan_vs_kmeans.py " + " ".join(sys.argv[1:])
+        recorded.save_recorded(args.record, {
+            "dataset": name, "schedule": schedule,
+            "machine": f"{device.type.upper()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads",
+            "date": datetime.date.today().isoformat(), "command": command,
+            "split": f"InfoGAN trained on {len(x_fit)} training images; scored on the "
+                     f"{len(x_select)} held-out training images (selection split)",
+            "config": config,
+            "results": {"runs": runs, "infogan_mean": info_mean, "infogan_sd": info_sd,
+                        "kmeans_mean": km_mean, "kmeans_sd": km_sd, "difference": diff,
+                        "difference_se": diff_se}})
+        print(f"recorded as {args.record!r} in {recorded.RECORDED_FILE}")
+
+
+if __name__ == "__main__":
+    main()
