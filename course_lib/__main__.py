@@ -27,8 +27,31 @@ def model_key(name):
     return re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
 
 
+MIN_SAMPLES = 10  # the Inception Score averages over 10 splits of the samples
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """argparse that reports a bad option in one line, without the usage block (exit code 2)."""
+
+    def error(self, message):
+        self.exit(2, f"error: {message}; see `{self.prog} --help`.\n")
+
+
+def whole_number(minimum, maximum=None, what="a whole number"):
+    """An argparse type: an int in [minimum, maximum], refused (never replaced) otherwise."""
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum or (maximum is not None and value > maximum):
+            raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}")
+        return value
+    return parse
+
+
 def parse_args(argv):
-    parser = argparse.ArgumentParser(prog="python -m course_lib", description=__doc__.split("\n\n")[0])
+    parser = OneLineParser(prog="python -m course_lib", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("list", help="the models that can be trained or evaluated")
     for command, text in [("train", "train (or load) a model, save its samples and scores"),
@@ -40,16 +63,21 @@ def parse_args(argv):
         sub.add_argument("--device", help="auto, cuda, mps or cpu (default: $COURSE_DEVICE or auto)")
         sub.add_argument("--out", type=Path, help="folder for checkpoints, PNG and JSON "
                                                   "(default: $COURSE_CHECKPOINTS)")
-        sub.add_argument("--samples", type=int, default=None,
-                         help="samples to score (default: 10,000 full, 1,000 smoke)")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--samples", default=None, type=whole_number(
+            MIN_SAMPLES, what=f"a whole number of samples, at least {MIN_SAMPLES} (the Inception "
+                              "Score splits them into 10 parts)"),
+                         help=f"samples to score, at least {MIN_SAMPLES} "
+                              "(default: 10,000 full, 1,000 smoke)")
+        sub.add_argument("--seed", default=0, type=whole_number(
+            0, 2**64 - 1, what="a whole number from 0 to 2**64 - 1"), help="default: 0")
     return parser.parse_args(argv)
 
 
 def find_row(key, rows):
     by_key = {model_key(spec.name): spec for spec in rows}
     if key not in by_key:
-        raise SystemExit(f"Unknown model {key!r}. Expected one of:\n  " + "\n  ".join(by_key))
+        raise ValueError(f"Unknown model {key!r}: expected one of {', '.join(by_key)} "
+                         "(`python -m course_lib list` describes them).")
     return by_key[key]
 
 
@@ -61,8 +89,11 @@ def run(args):
             os.environ[variable] = str(getattr(args, option))
     from . import checkpoints, data, metrics, plots, runtime
 
+    # Every option is checked before any work, so a bad one never costs a training run.
     spec = find_row(args.model, metrics.available_rows())
     schedule, device = runtime.get_schedule(), runtime.get_device()
+    data.dataset_name()
+    checkpoints.check_writable_folder(checkpoints.checkpoint_dir())
     runtime.seed_everything(args.seed)
     ds = data.load_image_data(device=device, scale="unit", seed=args.seed,
                               **{k: metrics.DEFAULTS[schedule][k] for k in ("train_size", "test_size")})
@@ -71,18 +102,19 @@ def run(args):
     with checkpoints.training_allowed(args.command == "train"):
         evaluator, _ = metrics.load_evaluator(ds.name, schedule, device, seed=args.seed)
         row = spec.loader(context)
-    n = args.samples or runtime.by_schedule(smoke=1_000, full=10_000, schedule=schedule)
+    n = args.samples if args.samples is not None else runtime.by_schedule(
+        smoke=1_000, full=10_000, schedule=schedule)
     samples = row.sample(n, torch.Generator().manual_seed(args.seed))
     scores = metrics.evaluate_samples(evaluator, samples, ds.x_test)
     scores.update(row.extra, class_share=metrics.requested_class_share(evaluator, row, samples),
                   model=spec.name, dataset=ds.name, schedule=schedule,
                   seconds=row.seconds, device=row.device)
 
-    out = checkpoints.checkpoint_dir()
-    out.mkdir(parents=True, exist_ok=True)
-    stem = out / f"{model_key(spec.name)}-{ds.name}-{schedule}"
-    plt.imsave(f"{stem}.png", plots.image_grid(samples[:64], nrow=8), cmap="gray", vmin=0, vmax=1)
-    Path(f"{stem}.json").write_text(json.dumps(scores, indent=2, default=float) + "\n")
+    stem = checkpoints.checkpoint_dir() / f"{model_key(spec.name)}-{ds.name}-{schedule}"
+    grid, report = plots.image_grid(samples[:64], nrow=8), json.dumps(scores, indent=2, default=float)
+    checkpoints.atomic_write(f"{stem}.png", lambda f: plt.imsave(f, grid, cmap="gray", vmin=0,
+                                                                 vmax=1, format="png"))
+    checkpoints.atomic_write(f"{stem}.json", lambda f: f.write(f"{report}\n".encode()))
     print(metrics.table_markdown({spec.name: scores}))
     print(f"wrote {stem}.png and {stem}.json")
     return scores
@@ -97,13 +129,19 @@ def main(argv=None):
             print(f"{model_key(spec.name):<50} {spec.name}")
         return 0
     from .checkpoints import CheckpointError
-    from .data import DataNotFoundError
+    from .runtime import DeviceUnavailableError
 
+    # OSError covers the data errors (DataNotFoundError, DataFolderError) and any file or folder
+    # the user named or shares; ValueError every bad name or value (DataIntegrityError too).
+    expected = (CheckpointError, DeviceUnavailableError, ValueError, OSError)
     try:
         run(args)
-    except (CheckpointError, DataNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
+    except expected as err:
+        print("error: " + " ".join(str(err).split()), file=sys.stderr)  # one line, always
         return 2
+    except KeyboardInterrupt:  # atomic writes leave no half-written file behind
+        print("interrupted; nothing half-written was kept.", file=sys.stderr)
+        return 130
     return 0
 
 

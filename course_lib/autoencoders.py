@@ -3,7 +3,7 @@
 import torch
 from torch import nn
 
-from . import checkpoints, nets
+from . import checkpoints, checks, nets
 from .data import batch_stream
 from .losses import mse_reconstruction
 from .runtime import seed_everything
@@ -50,7 +50,9 @@ def autoencoder_step(model, optimizer, x):
 
 def train_autoencoder(model, x_train, steps, batch_size, lr, seed=0, desc="autoencoder",
                       progress=True):
-    """Adam on `autoencoder_step` over shuffled batches of x_train; returns the history."""
+    """Adam on `autoencoder_step` over shuffled batches of x_train (images in [0, 1]); returns
+    the history."""
+    checks.check_images(x_train, "unit", "x_train")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     batches = batch_stream(x_train, batch_size=batch_size,
                            generator=torch.Generator().manual_seed(seed))
@@ -63,7 +65,8 @@ def train_autoencoder(model, x_train, steps, batch_size, lr, seed=0, desc="autoe
 
 @torch.no_grad()
 def reconstruction_mse(reconstruct, x, batch_size=1000):
-    """Mean squared error per pixel of `reconstruct(x)` against x, computed in batches."""
+    """Mean squared error per pixel of `reconstruct(x)` against x (images in [0, 1]), in batches."""
+    checks.check_images(x, "unit", "x")
     total = 0.0
     for start in range(0, len(x), batch_size):
         xb = x[start : start + batch_size]

@@ -20,10 +20,10 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checkpoints, gan, losses
+from . import checkpoints, checks, gan, losses
 from .data import batch_stream
 from .nets import IMAGE_SHAPE
-from .train import fit_modules
+from .train import check_not_diverged, fit_modules
 
 KINDS = ("cgan", "acgan")
 # Per-schedule defaults, the same for both models. Adam(lr, betas=(0.5, 0.999)) as for the DCGAN.
@@ -269,6 +269,7 @@ def train_conditional_gan(kind, generator, discriminator, x_train, y_train, step
     if kind not in KINDS:
         raise ValueError(f"Unknown conditional GAN {kind!r}: expected one of {KINDS}.")
     check_labels(y_train, generator.n_classes, len(x_train))
+    checks.check_images(x_train, "symmetric", "x_train")
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, y_train, batch_size=batch_size,
@@ -316,6 +317,8 @@ def load_or_train_conditional_gan(kind, x_train, y_train, n_classes, dataset, sc
         history = train_conditional_gan(
             kind, generator, discriminator, x_train, y_train, seed=seed, callback=kept.callback,
             every=kept.every, progress=progress, **train_config)
+        # a diverged model is never saved, and never scored
+        check_not_diverged(history, {"generator": generator, "discriminator": discriminator})
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "kind": kind,
                 "config": {**config, "latent_dim": config["noise_dim"], "n_classes": n_classes,

@@ -14,7 +14,6 @@ import hashlib
 import math
 import os
 import shutil
-import tempfile
 import warnings
 import zlib
 from dataclasses import dataclass
@@ -22,6 +21,9 @@ from pathlib import Path
 
 import numpy as np
 import torch
+
+from . import checks
+from .checkpoints import atomic_write
 
 SPLIT_FILES = {
     "train-images": "train-images-idx3-ubyte",
@@ -69,6 +71,10 @@ class DataNotFoundError(FileNotFoundError):
 
 class DataIntegrityError(ValueError):
     """A data file exists but is not the file it should be (wrong checksum or header)."""
+
+
+class DataFolderError(OSError):
+    """The data folder cannot be used: a file where a folder should be, no permission, disk full."""
 
 
 def data_root():
@@ -131,22 +137,26 @@ def _verified_local(name, root):
 
 
 def _decompress_verified(gz, target, expected_md5):
-    """Decompress gz into target only if the result has the expected md5; never leave a partial file."""
-    fd, tmp = tempfile.mkstemp(dir=target.parent)
-    try:
-        with gzip.open(gz, "rb") as src, os.fdopen(fd, "wb") as dst:
-            shutil.copyfileobj(src, dst)
+    """Decompress gz into target only if the result has the expected md5; never leave a partial file
+    (atomic_write removes its temporary file on any error or Ctrl-C)."""
+
+    def decompress(dst):
+        try:
+            with gzip.open(gz, "rb") as src:
+                shutil.copyfileobj(src, dst)
+        except (gzip.BadGzipFile, EOFError, zlib.error) as err:
+            raise DataIntegrityError(f"system copy {gz} could not be decompressed: {err}") from None
+
+    def verify(tmp):
         actual = md5_of(tmp)
-    except (OSError, EOFError, zlib.error) as err:
-        os.unlink(tmp)
-        raise DataIntegrityError(f"system copy {gz} could not be decompressed: {err}") from None
-    if actual != expected_md5:
-        os.unlink(tmp)
-        raise DataIntegrityError(
-            f"system copy {gz} decompresses to md5 {actual}, expected {expected_md5}: the installed "
-            "package is damaged; reinstall it, or use another source (see the README's Data section)."
-        )
-    os.replace(tmp, target)
+        if actual != expected_md5:
+            raise DataIntegrityError(
+                f"system copy {gz} decompresses to md5 {actual}, expected {expected_md5}: the "
+                "installed package is damaged; reinstall it, or use another source (see the "
+                "README's Data section)."
+            )
+
+    atomic_write(target, decompress, check=verify)
 
 
 def _copy_from_system(name, root):
@@ -182,7 +192,14 @@ def find_raw_files(name=None, root=None, download=True):
     name, root = dataset_name(name), Path(root) if root is not None else data_root()
     steps = [_verified_local, _copy_from_system] + ([_download] if download else [])
     for step in steps:
-        raw = step(name, root)
+        try:
+            raw = step(name, root)
+        except OSError as err:  # reading or writing the data folder failed, not a missing dataset
+            raise DataFolderError(
+                f"Cannot read or write {err.filename or _raw_dir(name, root)} "
+                f"({err.strerror or err}); the data folder must be a folder you may write: set "
+                "COURSE_DATA to one (e.g. COURSE_DATA=$HOME/dgm-data)."
+            ) from None
         if raw is not None:
             return raw
     system = ", ".join(SOURCES[name].system_dirs) or "none known for this dataset"
@@ -214,7 +231,12 @@ def scale_images(x, scale):
     """Map uint8 pixels (or [0,1] floats) to 'unit' = [0,1] or 'symmetric' = [-1,1] floats."""
     if scale not in SCALES:
         raise ValueError(f"Unknown scale {scale!r}: expected one of {SCALES}.")
-    x = x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+    if x.dtype == torch.uint8:
+        x = x.float() / 255.0
+    else:  # 0..255 floats would come out 255 times too bright
+        x = checks.check_pixels(x, "unit", "images to scale", advice=(
+            "Pass uint8 pixels 0..255 or floats in [0, 1]; convert 0..255 floats with "
+            "x.round().to(torch.uint8).")).float()
     return x if scale == "unit" else x * 2 - 1
 
 

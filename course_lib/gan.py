@@ -19,10 +19,10 @@ import math
 import torch
 from torch import nn
 
-from . import checkpoints, losses
+from . import checkpoints, checks, losses
 from .data import batch_stream
 from .nets import IMAGE_SHAPE, ExpectShape
-from .train import fit_modules
+from .train import check_not_diverged, fit_modules
 
 RECIPES = ("toy", "mlp", "dcgan")
 GENERATOR_LOSSES = {
@@ -257,7 +257,9 @@ def train_gan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d, 
     per iteration. `callback(step, history)` runs every `every` iterations (e.g. to keep
     snapshots). `max_seconds` stops early once that much wall-clock time has passed (for
     comparisons at equal training time); history then has fewer than `steps` entries.
+    x_train: images in [-1, 1] (N, C, H, W), or points (N, d) for the toy recipe.
     """
+    checks.check_images_or_points(x_train, "symmetric", "x_train")
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, batch_size=batch_size * d_steps,
@@ -356,6 +358,8 @@ def load_or_train_gan(recipe, x_train, dataset, schedule, device, seed=0, snapsh
         history = train_gan(generator, discriminator, x_train, seed=seed, callback=kept.callback,
                             every=kept.every, max_seconds=max_seconds, desc=f"{recipe} GAN",
                             progress=progress, **config)
+        # a diverged model is never saved, and never scored
+        check_not_diverged(history, {"generator": generator, "discriminator": discriminator})
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "recipe": recipe,
                 "config": config, "max_seconds": max_seconds, "snapshots": kept.as_dict()}

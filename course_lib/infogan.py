@@ -17,9 +17,9 @@ import torch
 from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from . import checkpoints, gan, losses
+from . import checkpoints, checks, gan, losses
 from .data import batch_stream
-from .train import fit_modules
+from .train import check_not_diverged, fit_modules
 
 NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
 
@@ -216,7 +216,8 @@ def train_infogan(generator, discriminator, x_train, steps, batch_size, lr_g, lr
     """Adam on `infogan_step` over shuffled batches of x_train (Q trains with D's optimizer);
     returns the history (d_loss, g_loss, info_loss, mi_cat, d_real, d_fake, seconds per step).
     `learn_variance` and `noise_std` are part of the config for the networks (see make_infogan);
-    unused here."""
+    unused here. x_train: images in [-1, 1]."""
+    checks.check_images(x_train, "symmetric", "x_train")
     g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
     d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
     batches = batch_stream(x_train, batch_size=batch_size, generator=torch.Generator().manual_seed(seed))
@@ -263,6 +264,8 @@ def load_or_train_infogan(x_train, dataset, schedule, device, seed=0, snapshots=
         start = time.perf_counter()
         history = train_infogan(generator, discriminator, x_train, seed=seed, callback=kept.callback,
                                 every=kept.every, progress=progress, **config)
+        # a diverged model is never saved, and never scored
+        check_not_diverged(history, {"generator": generator, "discriminator": discriminator})
         return {"history": history, "seconds": time.perf_counter() - start,
                 "steps": len(history["seconds"]), "device": str(device), "recipe": "infogan",
                 "config": config, "snapshots": kept.as_dict()}
@@ -353,7 +356,7 @@ def kmeans(x, k, iterations=50, restarts=3, seed=0):
 
     Returns (assignments (N,), centres (k, d), inertia = sum of squared distances to the centres).
     """
-    x = x.flatten(1).float()
+    x = checks.check_finite(checks.check_batch(x, "x"), "x").flatten(1).float()
     rng = torch.Generator().manual_seed(seed)
     best = None
     for _ in range(restarts):

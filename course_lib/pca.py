@@ -4,6 +4,8 @@ from dataclasses import dataclass
 
 import torch
 
+from . import checks
+
 
 @dataclass
 class PCA:
@@ -20,6 +22,7 @@ class PCA:
 def fit_pca(x, k):
     """Principal subspace of the rows of x (any trailing shape), by eigendecomposition of the
     covariance in float64. Keeps `k` components and every eigenvalue (for the error formula)."""
+    checks.check_finite(checks.check_batch(x, "x"), "x")
     flat = x.reshape(len(x), -1).double()
     d = flat.shape[1]
     if not 1 <= k <= d:

@@ -10,6 +10,10 @@ SCHEDULES = ("smoke", "full")
 DEVICES = ("cuda", "mps", "cpu")
 
 
+class DeviceUnavailableError(RuntimeError):
+    """A device was asked for that this machine does not have."""
+
+
 def get_schedule(name=None):
     """The run length: `name`, else $COURSE_SCHEDULE, else 'full'.
 
@@ -45,13 +49,13 @@ def get_device(name=None):
     name = str(name).strip().lower()
     if not name or name == "auto":
         return torch.device(next(kind for kind in DEVICES if _available(kind)))
-    kind = name.split(":")[0]
-    if kind not in DEVICES:
+    kind, _, index = name.partition(":")
+    if kind not in DEVICES or (index and not index.isdigit()):
         raise ValueError(
             f"Unknown device {name!r}: expected auto, {', '.join(DEVICES)} (e.g. COURSE_DEVICE=cpu)."
         )
-    if not _available(kind):
-        raise RuntimeError(
+    if not _available(kind) or (kind == "cuda" and index and int(index) >= torch.cuda.device_count()):
+        raise DeviceUnavailableError(
             f"Device {name!r} was asked for but is not available on this machine; "
             "unset COURSE_DEVICE (or set it to auto) to pick the best available one."
         )

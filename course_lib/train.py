@@ -11,6 +11,58 @@ class NonFiniteLossError(FloatingPointError):
     """A loss became NaN or infinite: training stops instead of silently producing garbage."""
 
 
+class DivergedTrainingError(FloatingPointError):
+    """Training ended with finite but exploded losses or a saturated adversary: the model is
+    garbage, so it must not be saved. `history` keeps the losses to look at."""
+
+    def __init__(self, message, history=None):
+        super().__init__(message)
+        self.history = history
+
+
+# At learning rate 1e3 a GAN ends with losses of 1e8 to 1e17 (healthy full runs: at most 30, a
+# WGAN-GP's generator loss), or with the discriminator's loss exactly 0: a float32 cross-entropy is 0
+# only for logits beyond about 100, where no gradient reaches the generator (a critic's loss is 0
+# only when the critic is constant). A clipped WGAN's losses stay small while its generator's
+# weights reach 1e4, so weights are bounded too: Adam and RMSprop move a weight by about lr per
+# step; healthy full runs (up to 5,000 steps, lr <= 1e-3) end with every |weight| below 1.4.
+LOSS_BOUND = 1e6
+SATURATING_LOSSES = ("d_loss", "critic_loss")
+WEIGHT_BOUND = 1e3
+
+
+def _diverged(message, history):
+    return DivergedTrainingError(f"training diverged: {message}, so the model was not saved. Train "
+                                 "again with lower learning rates.", dict(history))
+
+
+def check_not_diverged(history, models=None, bound=LOSS_BOUND, saturating=SATURATING_LOSSES,
+                       weight_bound=WEIGHT_BOUND, min_window=10):
+    """Raise DivergedTrainingError if, over the last tenth of the steps (at least `min_window`),
+    the median |value| of some entry of the history exceeds `bound`, or a loss named in
+    `saturating` is exactly 0 at every step, or (with `models`, a dict name -> module) some
+    parameter exceeds `weight_bound` in absolute value. Returns the history otherwise."""
+    n = len(history["seconds"])
+    window = min(n, max(min_window, n // 10))
+    for name, values in history.items():
+        last = sorted(abs(v) for v in values[-window:])
+        if name == "seconds" or not last:
+            continue
+        median = last[len(last) // 2]
+        if median > bound:
+            raise _diverged(f"the median |{name}| over the last {window} steps is {median:.3g}, "
+                            f"beyond {bound:g}", history)
+        if name in saturating and last[-1] == 0:
+            raise _diverged(f"{name} was exactly 0 at each of the last {window} steps (a "
+                            "saturated adversary gives the generator no gradient)", history)
+    for name, module in (models or {}).items():
+        largest = max((float(p.detach().abs().max()) for p in module.parameters()), default=0.0)
+        if largest > weight_bound:
+            raise _diverged(f"the {name}'s largest |weight| is {largest:.3g}, beyond "
+                            f"{weight_bound:g}", history)
+    return history
+
+
 def fit(step, batches, n_steps, callback=None, every=None, desc="training", progress=True,
         max_seconds=None):
     """Run `step(batch)` for `n_steps` batches drawn from the iterator `batches`.

@@ -12,7 +12,7 @@ The conditional VAE (notebook 03, `course_lib.cvae`) reuses everything here: eac
 import torch
 from torch import nn
 
-from . import checkpoints, losses, nets
+from . import checkpoints, checks, losses, nets
 from .data import batch_stream
 from .runtime import seed_everything
 from .train import fit
@@ -108,7 +108,8 @@ def vae_step(model, optimizer, x, y=None, beta=1.0, dynamic_binarization=True):
 def train_vae(model, x_train, steps, batch_size, lr, beta=1.0, y_train=None, seed=0, desc="VAE",
               progress=True, dynamic_binarization=True):
     """Adam on `vae_step` over shuffled batches (with labels when y_train is given); returns the
-    history (per step: loss, reconstruction, kl, seconds)."""
+    history (per step: loss, reconstruction, kl, seconds). x_train: images in [0, 1]."""
+    checks.check_images(x_train, "unit", "x_train")
     optimizer = torch.optim.Adam(model.parameters(), lr=lr)
     batches = batch_stream(x_train, y_train, batch_size=batch_size,
                            generator=torch.Generator().manual_seed(seed))
@@ -157,7 +158,8 @@ def _batches(x, y, batch_size):
 
 @torch.no_grad()
 def encode_all(model, x, y=None, batch_size=1000):
-    """(mu, logvar) of q(z|x) for a whole set, in batches."""
+    """(mu, logvar) of q(z|x) for a whole set (images in [0, 1]), in batches."""
+    checks.check_images(x, "unit", "x")
     parts = [model.encode(xb, *_with_labels(model, yb)) for xb, yb in _batches(x, y, batch_size)]
     return torch.cat([p[0] for p in parts]), torch.cat([p[1] for p in parts])
 
@@ -166,6 +168,7 @@ def encode_all(model, x, y=None, batch_size=1000):
 def elbo_per_image(model, x, y=None, batch_size=500):
     """ELBO(x) for every image (one z sample each, exact KL), (N,) in nats. x must be binary for
     the result to bound the log-likelihood of x."""
+    checks.check_images(x, "unit", "x")
     values = []
     for xb, yb in _batches(x, y, batch_size):
         logits, mu, logvar = model(xb, *_with_labels(model, yb))
@@ -191,6 +194,7 @@ def iwae_log_weights(model, x, k, y=None, batch_size=None):
     z_1..z_k ~ q(z|x) drawn independently for each of the N images (notebook 02, "IWAE")."""
     if k < 1:
         raise ValueError(f"k (the number of importance samples) must be at least 1, got {k}.")
+    checks.check_images(x, "unit", "x")
     batch_size = batch_size or max(1, 5000 // k)  # about 5000 decoded images at a time
     return torch.cat([_log_weights(model, xb, k, yb) for xb, yb in _batches(x, y, batch_size)], 1)
 

@@ -14,9 +14,9 @@ Recipes: "toy" (MLPs for 2-D points) and "dcgan" (the DCGAN networks of notebook
 import torch
 from torch import nn
 
-from . import checkpoints, gan, losses
+from . import checkpoints, checks, gan, losses
 from .data import batch_stream
-from .train import fit_modules
+from .train import check_not_diverged, fit_modules
 
 VARIANTS = ("clip", "gp")
 RECIPES = ("toy", "dcgan")
@@ -154,7 +154,9 @@ def train_wgan(generator, critic, x_train, steps, batch_size, latent_dim, optimi
     history has critic_loss, gp, w_estimate (E_data f - E_G f on the last critic minibatch),
     g_loss and seconds, one entry per generator iteration. `norm` is ignored (it is a property of
     the critic, accepted so that a DEFAULTS entry can be passed as **config).
+    x_train: images in [-1, 1] (N, C, H, W), or points (N, d) for the toy recipe.
     """
+    checks.check_images_or_points(x_train, "symmetric", "x_train")
     g_optimizer = make_optimizer(generator.parameters(), optimizer, lr, betas)
     c_optimizer = make_optimizer(critic.parameters(), optimizer, lr, betas)
     batches = batch_stream(x_train, batch_size=batch_size * n_critic,
@@ -175,6 +177,8 @@ def train_critic(critic, sample_p, sample_q, steps, batch_size=256, optimizer="a
     The last w_estimate values estimate W1(p, q) when the critic is (close to) 1-Lipschitz, as with
     the gradient penalty; with clipping they estimate K * W1 for an unknown K (notebook 07).
     """
+    checks.check_finite(checks.check_batch(sample_p, "sample_p"), "sample_p")
+    checks.check_finite(checks.check_batch(sample_q, "sample_q"), "sample_q")
     c_optimizer = make_optimizer(critic.parameters(), optimizer, lr, betas)
     rng = torch.Generator().manual_seed(seed)
     batches_p = batch_stream(sample_p, batch_size=batch_size, generator=rng)
@@ -225,6 +229,8 @@ def load_or_train_wgan(variant, x_train, dataset, schedule, device, seed=0, snap
         history = train_wgan(generator, critic, x_train, seed=seed, callback=kept.callback,
                              every=kept.every, max_seconds=max_seconds, desc=f"WGAN ({variant})",
                              progress=progress, **config)
+        # a diverged model is never saved, and never scored
+        check_not_diverged(history, {"generator": generator, "critic": critic})
         return {"history": history, "seconds": history["seconds"][-1],
                 "steps": len(history["seconds"]), "device": str(device), "variant": variant,
                 "config": config, "max_seconds": max_seconds, "snapshots": kept.as_dict()}

@@ -1,5 +1,7 @@
 import hashlib
 import os
+import sys
+from pathlib import Path
 
 import pytest
 import torch
@@ -69,7 +71,7 @@ def test_failed_write_leaves_no_temp_file_and_keeps_the_old_file(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError, match="disk full"):
-        checkpoints._atomic_write(path, broken)
+        checkpoints.atomic_write(path, broken)
     assert path.read_bytes() == before
     assert sorted(os.listdir(tmp_path)) == ["net.pt", "net.pt.sha256"]
 
@@ -147,3 +149,207 @@ def test_checkpoint_path(isolated_course_env):
     assert "fashion-mnist" in path.name and "smoke" in path.name
     assert checkpoints.checkpoint_path("vae", "mnist", "full") != path
     assert checkpoints.checkpoint_path("vae", "fashion-mnist", "full") != path
+
+
+# ---- shared folders, interrupted saves, foreign files, damaged metadata ------------------------
+
+
+@pytest.mark.parametrize("umask, mode", [(0o022, 0o644), (0o002, 0o664), (0o077, 0o600)])
+def test_files_honour_the_umask(tmp_path, umask, mode):
+    """Another user can read a shared checkpoint folder (mkstemp made every file 0600)."""
+    old = os.umask(umask)
+    try:
+        checkpoints.save_checkpoint(tmp_path / "net.pt", {"net": small_net(0)})
+    finally:
+        os.umask(old)
+    for name in ("net.pt", "net.pt.sha256"):
+        assert (tmp_path / name).stat().st_mode & 0o777 == mode, name
+
+
+class InterruptedFile:
+    """A file that raises KeyboardInterrupt once `limit` bytes were written: Ctrl-C mid-save."""
+
+    def __init__(self, f, limit):
+        self.f, self.limit, self.written = f, limit, 0
+
+    def write(self, data):
+        self.written += len(data)
+        if self.written > self.limit:
+            raise KeyboardInterrupt
+        return self.f.write(data)
+
+    def flush(self):
+        self.f.flush()
+
+
+@pytest.mark.parametrize("fraction", [0.01, 0.5, 0.95])
+def test_ctrl_c_inside_torch_save_is_an_interrupt_and_keeps_the_old_pair(tmp_path, monkeypatch,
+                                                                         fraction):
+    path = tmp_path / "net.pt"
+    checkpoints.save_checkpoint(path, {"net": small_net(0, hidden=5_000)})  # 100 kB: several writes
+    limit = int(fraction * path.stat().st_size)
+    real_save = torch.save
+    monkeypatch.setattr(torch, "save", lambda obj, f: real_save(obj, InterruptedFile(f, limit)))
+    with pytest.raises(BaseException) as err:
+        checkpoints.save_checkpoint(path, {"net": small_net(1, hidden=5_000)})
+    assert type(err.value) is KeyboardInterrupt, repr(err.value)  # was "RuntimeError: unexpected pos"
+    assert sorted(os.listdir(tmp_path)) == ["net.pt", "net.pt.sha256"]
+    restored = small_net(5, hidden=5_000)
+    checkpoints.restore({"net": restored}, checkpoints.load_checkpoint(path))
+    assert same_weights(restored, small_net(0, hidden=5_000))
+
+
+def interrupt_at_line(n):
+    """A tracer that raises KeyboardInterrupt at the n-th line run in checkpoints.py (once)."""
+    count = [0]
+
+    def local(frame, event, arg):
+        if event == "line":
+            count[0] += 1
+            if count[0] == n:
+                raise KeyboardInterrupt
+        return local
+
+    def tracer(frame, event, arg):
+        return local if frame.f_code.co_filename == checkpoints.__file__ else None
+
+    return tracer
+
+
+def test_ctrl_c_at_any_line_of_a_save_never_blocks_a_later_run(tmp_path):
+    """Interrupt save_checkpoint at each of its lines in turn: afterwards no temporary file is left,
+    and load_or_train loads the old or the new weights, or trains again; a model is never refused as
+    corrupt (before: a complete .pt beside the old or no .sha256, refused until deleted by hand)."""
+    old_net, new_net, retrained = small_net(0), small_net(1), small_net(2)
+    n, interrupted = 0, True
+    while interrupted:
+        n += 1
+        folder = tmp_path / str(n)
+        path = folder / "net.pt"
+        checkpoints.save_checkpoint(path, {"net": old_net})
+        previous = sys.gettrace()
+        sys.settrace(interrupt_at_line(n))
+        try:
+            checkpoints.save_checkpoint(path, {"net": new_net})
+            interrupted = False
+        except KeyboardInterrupt:
+            pass
+        finally:
+            sys.settrace(previous)
+        assert set(os.listdir(folder)) <= {"net.pt", "net.pt.sha256"}, (n, os.listdir(folder))
+        try:  # where training is switched off, a lone .pt is refused as an interrupted save
+            with checkpoints.training_allowed(False):
+                checkpoints.load_checkpoint(path)
+        except CheckpointError as err:
+            assert "interrupted" in str(err), (n, err)
+
+        net = small_net(3)
+
+        def train(net=net):
+            net.load_state_dict(retrained.state_dict())
+            return {}
+
+        _, trained = checkpoints.load_or_train(path, {"net": net}, train)
+        assert any(same_weights(net, m) for m in (old_net, new_net, retrained)), n
+        assert trained == same_weights(net, retrained), n
+        assert sorted(os.listdir(folder)) == ["net.pt", "net.pt.sha256"], n
+    assert n > 20, "the tracer saw too few lines to test every step"
+
+
+def test_lone_pt_is_trained_again_or_refused_under_evaluate(tmp_path, capsys):
+    path = tmp_path / "net.pt"
+    checkpoints.save_checkpoint(path, {"net": small_net(0)})
+    (tmp_path / "net.pt.sha256").unlink()
+    with checkpoints.training_allowed(False), pytest.raises(CheckpointError, match="interrupted"):
+        checkpoints.load_or_train(path, {"net": small_net(1)}, lambda: {})
+    net = small_net(1)
+    meta, trained = checkpoints.load_or_train(path, {"net": net}, lambda: {"again": True})
+    assert trained and meta == {"again": True}
+    assert "interrupted; training again" in capsys.readouterr().out
+    assert checkpoints.load_checkpoint(path)["meta"] == {"again": True}
+
+
+class Opener:
+    """Unpickling this object would create a file: the marker of code run by a foreign pickle."""
+
+    def __init__(self, marker):
+        self.marker = marker
+
+    def __reduce__(self):
+        return (open, (str(self.marker), "w"))
+
+
+def with_valid_hash(path):
+    Path(f"{path}.sha256").write_text(f"{checkpoints.sha256_of(path)}  {path.name}\n")
+    return path
+
+
+def test_foreign_pickle_is_refused_as_not_a_course_checkpoint(tmp_path):
+    """Its hash matches (whoever placed it made one), but it is refused without running its code,
+    and the message says never to load it with weights_only=False (torch's own suggests it)."""
+    marker = tmp_path / "marker"
+    path = tmp_path / "evil.pt"
+    torch.save({"models": {}, "meta": {"x": Opener(marker)}}, path)
+    with pytest.raises(CheckpointError, match="not a course checkpoint") as err:
+        checkpoints.load_checkpoint(with_valid_hash(path))
+    assert "never load it with weights_only=False" in str(err.value)
+    assert "will likely succeed" not in str(err.value)
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("payload", [
+    [1, 2, 3],
+    {"models": {"net": {}}},  # no meta
+    {"models": {"net": {}}, "meta": [1, 2]},
+    {"models": [1], "meta": {}},
+    {"models": {"net": 3}, "meta": {}},
+])
+def test_wrong_layout_is_refused_as_not_a_course_checkpoint(tmp_path, payload):
+    path = tmp_path / "odd.pt"
+    torch.save(payload, path)
+    with pytest.raises(CheckpointError, match="not a course checkpoint"):
+        checkpoints.load_checkpoint(with_valid_hash(path))
+
+
+def test_file_torch_cannot_read_is_refused(tmp_path):
+    path = tmp_path / "net.pt"
+    checkpoints.save_checkpoint(path, {"net": small_net(0)})
+    path.write_bytes(path.read_bytes()[:100])  # a truncated zip, re-hashed
+    with pytest.raises(CheckpointError, match="delete it"):
+        checkpoints.load_checkpoint(with_valid_hash(path))
+
+
+def test_missing_meta_key_names_the_checkpoint_and_the_key(tmp_path):
+    path = tmp_path / "net.pt"
+    meta = {"seconds": 1.5, "history": {"loss": [1.0]}}
+    checkpoints.save_checkpoint(path, {"net": small_net(0)}, meta)
+    loaded = checkpoints.load_checkpoint(path)["meta"]
+    assert loaded == meta and loaded["history"]["loss"] == [1.0] and loaded.get("device") is None
+    with pytest.raises(CheckpointError, match=r"net.pt has no meta\['device'\]: it is damaged"):
+        loaded["device"]
+    with pytest.raises(CheckpointError, match=r"no meta\['history'\]\['kl'\]"):
+        loaded["history"]["kl"]
+    checkpoints.save_checkpoint(path, {"net": small_net(0)}, loaded)  # a loaded meta saves again
+    assert checkpoints.load_checkpoint(path)["meta"] == meta
+
+
+def test_unreadable_checkpoint_says_what_to_do(tmp_path, monkeypatch):
+    path = tmp_path / "net.pt"
+    checkpoints.save_checkpoint(path, {"net": small_net(0)})
+
+    def denied(p):  # another user's 0600 file; root, running these tests, may read anything
+        raise PermissionError(13, "Permission denied", str(p))
+
+    monkeypatch.setattr(checkpoints, "sha256_of", denied)
+    with pytest.raises(CheckpointError, match=r"Cannot read .*net.pt \(Permission denied\).*chmod"):
+        checkpoints.load_checkpoint(path)
+
+
+def test_load_or_train_checks_the_folder_before_training(tmp_path):
+    """An unwritable checkpoint folder is reported before training, not after it."""
+    (tmp_path / "a-file").write_text("not a folder")
+    calls = []
+    with pytest.raises(CheckpointError, match="is a file, not a folder"):
+        checkpoints.load_or_train(tmp_path / "a-file" / "net.pt", {"net": small_net(0)},
+                                  lambda: calls.append(1) or {})
+    assert calls == []

@@ -529,3 +529,90 @@ def test_gzip_helper_sanity(tmp_path):
     for name, array in arrays.items():
         raw = gzip.decompress((tmp_path / f"{name}.gz").read_bytes())
         assert raw == idx_bytes(array) and md5_bytes(raw) == md5[name]
+
+
+# ---- the data folder: file modes, interrupted decompression, unusable folders -------------------
+
+
+def files_under(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*") if p.is_file())
+
+
+def test_decompressed_files_honour_the_umask(monkeypatch, tmp_path):
+    """A data folder shared with other users stays readable (mkstemp made every file 0600)."""
+    system = tmp_path / "system"
+    fake_source(monkeypatch, "fashion-mnist", write_gz_files(system, tiny_dataset_arrays()), [system])
+    old = os.umask(0o022)
+    try:
+        raw = data.find_raw_files("fashion-mnist", root=tmp_path / "root", download=False)
+    finally:
+        os.umask(old)
+    assert {(raw / name).stat().st_mode & 0o777 for name in FILE_NAMES} == {0o644}
+
+
+@pytest.mark.parametrize("when", ["while copying", "while verifying"])
+def test_ctrl_c_during_decompression_leaves_no_file(monkeypatch, tmp_path, when):
+    """Ctrl-C while decompressing the system copy used to leave a temporary file in raw/ for good."""
+    system = tmp_path / "system"
+    md5 = write_gz_files(system, tiny_dataset_arrays())
+    fake_source(monkeypatch, "fashion-mnist", md5, [system])
+    root = tmp_path / "root"
+
+    def copy_then_interrupt(src, dst, *args):
+        dst.write(src.read(100))  # part of the file is on disk when the interrupt comes
+        raise KeyboardInterrupt
+
+    def interrupted_md5(path):
+        raise KeyboardInterrupt
+
+    if when == "while copying":
+        monkeypatch.setattr(data.shutil, "copyfileobj", copy_then_interrupt)
+    else:
+        monkeypatch.setattr(data, "md5_of", interrupted_md5)
+    before = files_under(tmp_path)
+    with pytest.raises(KeyboardInterrupt):
+        data.find_raw_files("fashion-mnist", root=root, download=False)
+    assert files_under(tmp_path) == before
+    monkeypatch.undo()  # a later run works as if nothing had happened
+    fake_source(monkeypatch, "fashion-mnist", md5, [system])
+    assert sorted(os.listdir(data.find_raw_files("fashion-mnist", root=root, download=False))) == \
+        sorted(FILE_NAMES)
+
+
+@pytest.mark.parametrize("root_below", ["a-file", "a-file/sub"])
+def test_data_folder_that_is_a_file_is_reported(monkeypatch, tmp_path, root_below):
+    system = tmp_path / "system"
+    fake_source(monkeypatch, "fashion-mnist", write_gz_files(system, tiny_dataset_arrays()), [system])
+    (tmp_path / "a-file").write_text("not a folder")
+    before = files_under(tmp_path)
+    with pytest.raises(data.DataFolderError, match="Not a directory.*set COURSE_DATA"):
+        data.find_raw_files("fashion-mnist", root=tmp_path / root_below, download=False)
+    assert files_under(tmp_path) == before
+
+
+def test_unwritable_data_folder_is_reported(monkeypatch, tmp_path):
+    system = tmp_path / "system"
+    fake_source(monkeypatch, "fashion-mnist", write_gz_files(system, tiny_dataset_arrays()), [system])
+
+    root, real_mkdir = tmp_path / "root", Path.mkdir
+
+    def denied(folder, *args, **kwargs):  # as in a read-only folder (root, here, may write anywhere)
+        if str(folder).startswith(str(root)):
+            raise PermissionError(13, "Permission denied", str(folder))
+        return real_mkdir(folder, *args, **kwargs)
+
+    monkeypatch.setattr(Path, "mkdir", denied)
+    with pytest.raises(data.DataFolderError, match="Permission denied.*COURSE_DATA"):
+        data.find_raw_files("fashion-mnist", root=root, download=False)
+
+
+def test_unreadable_local_file_is_reported(monkeypatch, tmp_path):
+    raw = tmp_path / "FashionMNIST" / "raw"
+    fake_source(monkeypatch, "fashion-mnist", write_raw_files(raw, tiny_dataset_arrays()))
+
+    def denied(path):  # another user's 0600 file
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(data, "md5_of", denied)
+    with pytest.raises(data.DataFolderError, match="Cannot read or write .*Permission denied"):
+        data.find_raw_files("fashion-mnist", root=tmp_path, download=False)

@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import checkpoints, data, exercises, gan, losses, metrics_toy
+from course_lib import checkpoints, data, exercises, gan, losses, metrics_toy, train
 
 # ---- losses against hand-computed values ---------------------------------------------------------
 # Logits l with D = sigmoid(l): l = 0 -> D = 1/2; l = log 3 -> D = 3/4; l = -log 3 -> D = 1/4.
@@ -447,3 +447,43 @@ def test_snapshots_keep_a_grid_every_steps_over_n_and_at_the_end():
     none = gan.Snapshots(lambda: torch.zeros(1), steps=10, n=0)
     assert none.callback is None and none.every is None
     assert none.as_dict()["images"].numel() == 0
+
+
+# ---- input checks and diverged runs (issue 17) ---------------------------------------------------
+
+
+def test_train_gan_refuses_unit_images_and_non_finite_points():
+    generator, discriminator = gan.make_gan("mlp", 4)
+    kwargs = dict(steps=1, batch_size=4, lr_g=1e-3, lr_d=1e-3, latent_dim=4, progress=False)
+    with pytest.raises(ValueError, match=r"x_train should have values in \[-1, 1\] \(scale "
+                                         r"'symmetric'\), got values in \[0, 1\], none below 0"):
+        gan.train_gan(generator, discriminator, (torch.rand(8, 1, 28, 28) > 0.5).float(), **kwargs)
+    with pytest.raises(ValueError, match=r"should be floating point.*scale_images"):
+        gan.train_gan(generator, discriminator, torch.zeros(8, 1, 28, 28, dtype=torch.uint8), **kwargs)
+    generator, discriminator = gan.make_gan("toy", 4)
+    points = torch.randn(8, 2)
+    points[3, 1] = float("nan")
+    with pytest.raises(ValueError, match=r"x_train should be finite, got 1 NaN"):
+        gan.train_gan(generator, discriminator, points, **kwargs)
+
+
+def test_load_or_train_gan_refuses_to_save_a_diverged_run():
+    # lr = 1e3: no NaN, but D's loss is exactly 0 and G's loss about 1e9 (reported as issue 17)
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with pytest.raises(train.DivergedTrainingError, match="training diverged: .* so the model was "
+                                                          "not saved") as err:
+        gan.load_or_train_gan("dcgan", x, "fashion-mnist", "smoke", "cpu", steps=20, batch_size=8,
+                              lr_g=1e3, lr_d=1e3, snapshots=0, progress=False)
+    assert len(err.value.history["d_loss"]) == 20  # the losses are kept for a look
+    assert not checkpoints.checkpoint_path("dcgan", "fashion-mnist", "smoke").exists()
+
+
+def test_load_or_train_wgan_refuses_to_save_an_exploded_clipped_generator():
+    # clipping keeps the critic's scores and so every loss small; the generator's weights explode
+    from course_lib import wgan
+
+    x = torch.rand(64, 1, 28, 28, generator=torch.Generator().manual_seed(0)) * 2 - 1
+    with pytest.raises(train.DivergedTrainingError, match=r"the generator's largest \|weight\|"):
+        wgan.load_or_train_wgan("clip", x, "fashion-mnist", "smoke", "cpu", steps=5, batch_size=4,
+                                lr=1e3, snapshots=0, progress=False)
+    assert not checkpoints.checkpoint_path("wgan", "fashion-mnist", "smoke").exists()

@@ -510,3 +510,36 @@ def test_check_coverage(wrong):
     assert exercises.check_coverage(not_attempted) is False
     with pytest.raises(AssertionError, match="coverage for"):
         exercises.check_coverage(wrong)
+
+
+# ---- non-finite features and images (issue 17, item 7) --------------------------------------------
+
+
+def test_scores_refuse_non_finite_features():
+    real = torch.randn(50, 4, generator=gen(0))
+    fake = torch.randn(50, 4, generator=gen(1))
+    fake[7, 2] = float("nan")
+    message = r"generated features should be finite, got 1 NaN and 0 infinite value\(s\) among 200"
+    with pytest.raises(ValueError, match=message):  # used to return plausible numbers
+        metrics.precision_recall(real, fake)
+    with pytest.raises(ValueError, match=message):
+        metrics.density_coverage(real, fake)
+    with pytest.raises(ValueError, match=r"features should be finite"):  # used to raise LinAlgError
+        metrics.fid_from_features(real, fake)
+    mu, sigma = metrics.gaussian_stats(real)
+    with pytest.raises(ValueError, match=r"sigma2 should be finite, got 0 NaN and 4 infinite"):
+        metrics.frechet_distance(mu, sigma, mu, sigma.index_fill(0, torch.tensor([1]), float("inf")))
+
+
+def test_evaluate_samples_refuses_nan_samples_and_a_broken_evaluator():
+    torch.manual_seed(0)
+    model = metrics.Evaluator().eval()
+    x, _ = bar_images(40)
+    samples = x.clone()
+    samples[0, 0, 0, 0] = float("nan")
+    with pytest.raises(ValueError, match=r"images should be finite, got 1 NaN"):
+        metrics.evaluate_samples(model, samples, x, splits=2)
+    with torch.no_grad():
+        next(model.parameters())[0].fill_(float("nan"))  # a diverged evaluator
+    with pytest.raises(ValueError, match=r"the evaluator's features should be finite"):
+        metrics.evaluate_samples(model, x, x, splits=2)

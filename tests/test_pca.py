@@ -126,3 +126,13 @@ def test_k_out_of_range(known, k):
     x, _, _ = known
     with pytest.raises(ValueError, match="k must be between 1 and the dimension 4"):
         pca_lib.fit_pca(x, k)
+
+
+@pytest.mark.parametrize("bad", [float("nan"), float("inf")])
+def test_fit_pca_refuses_non_finite_data(known, bad):
+    x = known[0].clone()
+    x[2, 1] = bad
+    with pytest.raises(ValueError, match=r"x should be finite, got \d NaN and \d infinite"):
+        pca_lib.fit_pca(x, 2)  # used to return NaN components
+    with pytest.raises(ValueError, match=r"x should be a non-empty batch"):
+        pca_lib.fit_pca(x[:0], 2)

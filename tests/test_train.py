@@ -147,3 +147,40 @@ def test_fit_modules_trains_in_train_mode_and_leaves_eval_mode_even_on_error():
     with pytest.raises(NonFiniteLossError):
         train.fit_modules((net,), lambda batch: {"loss": float("nan")}, iter(range(3)), 3, progress=False)
     assert not net.training
+
+
+# ---- diverged runs (issue 17, item 6) -------------------------------------------------------------
+
+
+def gan_history(n, d_loss=0.7, g_loss=2.0):
+    return {"d_loss": [d_loss] * n, "g_loss": [g_loss] * n, "seconds": [0.1 * i for i in range(n)]}
+
+
+def test_check_not_diverged_passes_healthy_histories():
+    history = gan_history(500)
+    history["g_loss"][-1] = 1e9  # one spike at the end is not a diverged run
+    history["d_loss"][-10:] = [0.0] * 10  # nor a few exact zeros within a longer window
+    assert train.check_not_diverged(history) is history
+    assert train.check_not_diverged(gan_history(3, d_loss=1e-8)) is not None  # short runs too
+
+
+@pytest.mark.parametrize("history, message", [
+    (gan_history(500, g_loss=2.2e15), r"the median \|g_loss\| over the last 50 steps is 2.2e\+15, "
+                                      r"beyond 1e\+06"),
+    (gan_history(30, d_loss=0.0), r"d_loss was exactly 0 at each of the last 10 steps"),
+    ({"critic_loss": [0.0] * 20, "seconds": [0.0] * 20}, r"critic_loss was exactly 0"),
+])
+def test_check_not_diverged_refuses_exploded_or_saturated_runs(history, message):
+    with pytest.raises(train.DivergedTrainingError, match=message) as err:
+        train.check_not_diverged(history)
+    assert err.value.history == history and isinstance(err.value, FloatingPointError)
+
+
+def test_check_not_diverged_bounds_the_weights():
+    net = torch.nn.Linear(2, 1)
+    train.check_not_diverged(gan_history(20), {"generator": net})
+    with torch.no_grad():
+        net.weight[0, 0] = -2e4  # a clipped WGAN's generator at lr 1e3: small losses, huge weights
+    with pytest.raises(train.DivergedTrainingError, match=r"the generator's largest \|weight\| is "
+                                                          r"2e\+04, beyond 1000"):
+        train.check_not_diverged(gan_history(20), {"generator": net})
