@@ -132,8 +132,9 @@ def main(argv=None):
     from .runtime import DeviceUnavailableError
 
     # OSError covers the data errors (DataNotFoundError, DataFolderError) and any file or folder
-    # the user named or shares; ValueError every bad name or value (DataIntegrityError too).
-    expected = (CheckpointError, DeviceUnavailableError, ValueError, OSError)
+    # the user named or shares; ValueError every bad name or value (DataIntegrityError too);
+    # FloatingPointError a training run that diverged or produced NaN (nothing was saved).
+    expected = (CheckpointError, DeviceUnavailableError, ValueError, OSError, FloatingPointError)
     try:
         run(args)
     except expected as err:
