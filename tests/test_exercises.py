@@ -1,7 +1,13 @@
+import json
+import re
+from pathlib import Path
+
 import pytest
 import torch
 
 from course_lib import exercises
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def not_attempted(*args):
@@ -111,3 +117,33 @@ def test_show_source_prints_without_ipython(monkeypatch, capsys):
     exercises.show_source(exercises.check_pixel_mse)
     out = capsys.readouterr().out
     assert out.startswith("def check_pixel_mse(fn):")
+
+
+# ---- the package: every name the notebooks use, and small modules ---------------------------------
+
+
+def notebook_exercise_names():
+    """(notebook, name) for every `exercises.name` and `from course_lib.exercises import name`."""
+    found = []
+    for notebook in sorted((ROOT / "notebooks").glob("*.ipynb")):
+        cells = json.loads(notebook.read_text())["cells"]
+        code = "\n".join("".join(c["source"]) for c in cells if c["cell_type"] == "code")
+        names = re.findall(r"\bexercises\.([A-Za-z_]\w*)", code)
+        for imported in re.findall(r"from course_lib\.exercises import ([\w, ]+)", code):
+            names += [n.strip() for n in imported.split(",")]
+        found += [(notebook.name, name) for name in names]
+    return found
+
+
+def test_every_name_the_notebooks_use_exists():
+    used = notebook_exercise_names()
+    assert len({name for _, name in used}) >= 31  # 30 checkers (3 per notebook 01-10) + show_source
+    missing = [(nb, name) for nb, name in used if not hasattr(exercises, name)]
+    assert missing == []
+
+
+def test_no_exercises_module_exceeds_400_lines():
+    modules = sorted(Path(exercises.__file__).parent.glob("*.py"))
+    assert len(modules) >= 11  # __init__ and one module per chapter with exercises
+    too_long = {m.name: n for m in modules if (n := len(m.read_text().splitlines())) > 400}
+    assert too_long == {}

@@ -1,0 +1,37 @@
+"""What every checker shares: call the learner's function, compare with a reference.
+
+A function that still raises NotImplementedError is reported as not attempted yet, without
+failing the notebook; any other exception is the learner's bug and propagates.
+"""
+
+import torch
+
+
+def report_not_attempted():
+    print("Not attempted yet: replace `raise NotImplementedError` with your code, then re-run.")
+
+
+def attempted(fn, *args):
+    """Call fn; None if it is still the NotImplementedError stub."""
+    try:
+        return fn(*args)
+    except NotImplementedError:
+        report_not_attempted()
+        return None
+
+
+def assert_close(name, got, expected, atol):
+    """AssertionError naming `name` unless got and expected share a shape and are close."""
+    got = torch.as_tensor(got, dtype=torch.float64)
+    expected = torch.as_tensor(expected, dtype=torch.float64)
+    if got.shape != expected.shape:
+        raise AssertionError(f"{name}: expected shape {tuple(expected.shape)}, got {tuple(got.shape)}.")
+    if not torch.allclose(got, expected, atol=atol, rtol=1e-4):
+        worst = (got - expected).abs().max().item()
+        raise AssertionError(f"{name}: values differ from the reference (largest gap {worst:.3g}).")
+
+
+def assert_finite(name, got):
+    if not torch.isfinite(torch.as_tensor(got)).all():
+        raise AssertionError(f"{name}: got a non-finite value (inf or nan); work in log space "
+                             "(torch.logsumexp) instead of exponentiating.")
