@@ -13,13 +13,14 @@ folder when running the notebooks and they load the pre-trained models instead o
 
 import argparse
 import json
-import os
 import re
 import sys
 from pathlib import Path
 
 import matplotlib.pyplot as plt
 import torch
+
+from . import checkpoints, data, evaluator, plots, runtime, table
 
 
 def model_key(name):
@@ -82,40 +83,34 @@ def find_row(key, rows):
 
 
 def run(args):
-    # Options become the environment every course_lib function reads, before anything loads.
-    for option, variable in [("schedule", "COURSE_SCHEDULE"), ("dataset", "COURSE_DATASET"),
-                             ("device", "COURSE_DEVICE"), ("out", "COURSE_CHECKPOINTS")]:
-        if getattr(args, option) is not None:
-            os.environ[variable] = str(getattr(args, option))
-    from . import checkpoints, data, metrics, plots, runtime
-
-    # Every option is checked before any work, so a bad one never costs a training run.
-    spec = find_row(args.model, metrics.available_rows())
-    schedule, device = runtime.get_schedule(), runtime.get_device()
-    data.dataset_name()
-    checkpoints.check_writable_folder(checkpoints.checkpoint_dir())
+    # Every option is resolved and checked before any work, so a bad one never costs a training
+    # run; the resolved values are passed down (nothing is written to the environment).
+    spec = find_row(args.model, table.available_rows())
+    schedule, device = runtime.get_schedule(args.schedule), runtime.get_device(args.device)
+    dataset = data.dataset_name(args.dataset)
+    store = checkpoints.Store(args.out, train_missing=args.command == "train")
+    checkpoints.check_writable_folder(store.folder)
     runtime.seed_everything(args.seed)
-    ds = data.load_image_data(device=device, scale="unit", seed=args.seed,
-                              **{k: metrics.DEFAULTS[schedule][k] for k in ("train_size", "test_size")})
+    ds = data.load_image_data(dataset, device=device, scale="unit", seed=args.seed,
+                              **{k: evaluator.DEFAULTS[schedule][k] for k in ("train_size", "test_size")})
     runtime.describe_run(dataset=ds.name, device=device, schedule=schedule)
-    context = metrics.TableContext(ds=ds, schedule=schedule, device=device, seed=args.seed)
-    with checkpoints.training_allowed(args.command == "train"):
-        evaluator, _ = metrics.load_evaluator(ds.name, schedule, device, seed=args.seed)
-        row = spec.loader(context)
+    context = table.TableContext(ds=ds, schedule=schedule, device=device, seed=args.seed, store=store)
+    classifier, _ = evaluator.load_evaluator(ds.name, schedule, device, seed=args.seed, store=store)
+    row = spec.loader(context)
     n = args.samples if args.samples is not None else runtime.by_schedule(
         smoke=1_000, full=10_000, schedule=schedule)
     samples = row.sample(n, torch.Generator().manual_seed(args.seed))
-    scores = metrics.evaluate_samples(evaluator, samples, ds.x_test)
-    scores.update(row.extra, class_share=metrics.requested_class_share(evaluator, row, samples),
+    scores = evaluator.evaluate_samples(classifier, samples, ds.x_test)
+    scores.update(row.extra, class_share=table.requested_class_share(classifier, row, samples),
                   model=spec.name, dataset=ds.name, schedule=schedule,
                   seconds=row.seconds, device=row.device)
 
-    stem = checkpoints.checkpoint_dir() / f"{model_key(spec.name)}-{ds.name}-{schedule}"
+    stem = store.folder / f"{model_key(spec.name)}-{ds.name}-{schedule}"
     grid, report = plots.image_grid(samples[:64], nrow=8), json.dumps(scores, indent=2, default=float)
     checkpoints.atomic_write(f"{stem}.png", lambda f: plt.imsave(f, grid, cmap="gray", vmin=0,
                                                                  vmax=1, format="png"))
     checkpoints.atomic_write(f"{stem}.json", lambda f: f.write(f"{report}\n".encode()))
-    print(metrics.table_markdown({spec.name: scores}))
+    print(table.table_markdown({spec.name: scores}))
     print(f"wrote {stem}.png and {stem}.json")
     return scores
 
@@ -123,18 +118,14 @@ def run(args):
 def main(argv=None):
     args = parse_args(sys.argv[1:] if argv is None else argv)
     if args.command == "list":
-        from . import metrics
-
-        for spec in metrics.available_rows():
+        for spec in table.available_rows():
             print(f"{model_key(spec.name):<50} {spec.name}")
         return 0
-    from .checkpoints import CheckpointError
-    from .runtime import DeviceUnavailableError
-
     # OSError covers the data errors (DataNotFoundError, DataFolderError) and any file or folder
     # the user named or shares; ValueError every bad name or value (DataIntegrityError too);
     # FloatingPointError a training run that diverged or produced NaN (nothing was saved).
-    expected = (CheckpointError, DeviceUnavailableError, ValueError, OSError, FloatingPointError)
+    expected = (checkpoints.CheckpointError, runtime.DeviceUnavailableError, ValueError, OSError,
+                FloatingPointError)
     try:
         run(args)
     except expected as err:

@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from course_lib import __main__ as cli
-from course_lib import metrics
+from course_lib import table
 
 
 def test_model_key_is_a_readable_slug():
@@ -19,30 +19,30 @@ def test_model_key_is_a_readable_slug():
 
 
 def test_every_row_has_a_distinct_key():
-    keys = [cli.model_key(spec.name) for spec in metrics.available_rows()]
+    keys = [cli.model_key(spec.name) for spec in table.available_rows()]
     assert len(keys) == len(set(keys)) and "pca-sampler-k-16" in keys
 
 
 def test_list_names_every_available_row(capsys):
     assert cli.main(["list"]) == 0
     out = capsys.readouterr().out
-    for spec in metrics.available_rows():
+    for spec in table.available_rows():
         assert spec.name in out
 
 
-def test_unknown_model_lists_the_choices(capsys, monkeypatch):
-    monkeypatch.setattr(cli.os, "environ", dict(cli.os.environ))  # options write the environment
+def test_unknown_model_lists_the_choices(capsys):
     assert cli.main(["evaluate", "no-such-model", "--schedule", "smoke",
                      "--dataset", "fashion-mnist"]) == 2
     assert "pca-sampler-k-16" in capsys.readouterr().err
 
 
-def test_evaluate_never_trains(tmp_path, capsys, monkeypatch):
+def test_evaluate_never_trains(tmp_path, capsys):
     pytest.importorskip("torchvision")
-    monkeypatch.setattr(cli.os, "environ", dict(cli.os.environ))  # options write the environment
+    environment = dict(os.environ)
     code = cli.main(["evaluate", "pca-sampler-k-16", "--schedule", "smoke",
                      "--dataset", "fashion-mnist", "--out", str(tmp_path)])
     assert code == 2
+    assert dict(os.environ) == environment, "options are passed down, never written to the environment"
     assert "training is switched off" in capsys.readouterr().err
     assert not list(tmp_path.glob("*.pt")), "evaluate must not train (here: the evaluator)"
 
@@ -68,8 +68,7 @@ def fashion_root(tmp_path_factory):
 
 @pytest.fixture
 def cli_env(tmp_path, monkeypatch, fashion_root):
-    """A private copy of the environment (the options write it), data from `fashion_root`."""
-    monkeypatch.setattr(cli.os, "environ", dict(cli.os.environ))
+    """Data from `fashion_root`; `out` and `tmp`: this test's folders."""
     monkeypatch.setenv("COURSE_DATA", str(fashion_root))
     return {"out": tmp_path / "out", "data": fashion_root, "tmp": tmp_path}
 
@@ -92,13 +91,15 @@ def files_under(*folders):
 def evaluator_checkpoint(out, meta=None, payload=None):
     """Put a smoke evaluator checkpoint for Fashion-MNIST in `out` (its meta or whole payload
     replaced), with a matching sha256: damaged content, not a damaged file."""
-    from course_lib import checkpoints, metrics
+    from course_lib import checkpoints, data, evaluator, recipe
 
-    path = out / "evaluator-fashion-mnist-smoke.pt"
-    good = {"test_accuracy": 0.8, "seconds": 1.0, "device": "cpu",
-            "config": dict(metrics.DEFAULTS["smoke"])}
+    sizes = {k: evaluator.DEFAULTS["smoke"][k] for k in ("train_size", "test_size")}
+    ds = data.load_image_data("fashion-mnist", device="cpu", scale="unit", seed=0, **sizes)
+    run = evaluator.config(ds, "smoke")  # the config the command line asks for, so its file name
+    path = recipe.checkpoint_path(evaluator.RECIPE, run, folder=out)
+    good = {"test_accuracy": 0.8, "seconds": 1.0, "device": "cpu", "config": recipe.config_dict(run)}
     if payload is None:
-        checkpoints.save_checkpoint(path, {"evaluator": metrics.Evaluator(10)},
+        checkpoints.save_checkpoint(path, {"evaluator": evaluator.Evaluator(10)},
                                     good if meta is None else meta(good))
     else:
         out.mkdir(parents=True, exist_ok=True)
@@ -217,12 +218,12 @@ def test_samples_is_used_as_given(cli_env, capsys):
 
 
 def test_interrupt_is_reported_as_an_interrupt(cli_env, capsys, monkeypatch):
-    from course_lib import metrics
+    from course_lib import evaluator
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(metrics, "load_evaluator", interrupted)
+    monkeypatch.setattr(evaluator, "load_evaluator", interrupted)
     code, err = invoke([*BASE, "--out", str(cli_env["out"])], capsys)
     assert code == 130 and err.strip().splitlines() == [err.strip()] and "interrupted" in err
 
