@@ -31,7 +31,8 @@ JUPYTER_BOOK = Path(sys.executable).with_name("jupyter-book")
 
 @pytest.fixture(scope="session")
 def built_book(tmp_path_factory):
-    """The website, built ONCE per test session (it executes every notebook) under the smoke schedule.
+    """The website, built ONCE per test session under the smoke schedule. The build is the suite's
+    only run of the notebooks (each on a fresh kernel); tests/test_book.py checks each ran cleanly.
 
     Builds a copy of book/, so the tests never touch a real build or its execution cache. Returns
     `root` (the copied book), `html` (its book/_build/html) and `result` (the finished build process);

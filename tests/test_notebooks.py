@@ -1,6 +1,7 @@
 """Notebook hygiene: outputs stripped, one parameters cell each, every notebook in the book.
 
-(The notebooks themselves are run by nbval: `pytest --nbval-lax --nbval-current-env notebooks`.)
+(The notebooks themselves run once, in the book build: tests/test_book.py. One notebook by hand:
+`pytest --nbval-lax --nbval-current-env notebooks/NN_name.ipynb`.)
 """
 
 import json
