@@ -1,4 +1,5 @@
-"""Pictures: image grids, loss curves, latent scatter plots (notebook 00 introduces them)."""
+"""Pictures: image grids, loss curves, latent scatter plots (notebook 00 introduces them), the
+sample grids kept during training, and the snapshots of a 2-D toy run (notebooks 04 and 08)."""
 
 import matplotlib.pyplot as plt
 import numpy as np
@@ -83,3 +84,73 @@ def plot_points(points, modes=None, ax=None, title=None, size=2):
     if title:
         ax.set_title(title)
     return ax
+
+
+def label_columns(ax, names, first=None, pixels=28, padding=2):
+    """Class names above the columns of an image grid drawn by `show_images` (`first`: an extra
+    name for a leading column, e.g. "input")."""
+    columns = ([first] if first else []) + list(names)
+    for c, name in enumerate(columns):
+        ax.text(padding + c * (pixels + padding) + pixels / 2, -3, name, ha="center", va="bottom",
+                fontsize=7, rotation=30)
+    return ax
+
+
+def show_snapshots(snapshots, n_images=16, label="step", title=None, width=10):
+    """One row of images per snapshot kept during training (a meta's "snapshots": steps, seconds,
+    images), each titled with its step and wall time; `n_images` per row (None: all of them)."""
+    n_rows = len(snapshots["steps"])
+    if not n_rows:
+        raise ValueError("no snapshots to show: the model was trained with snapshots=0.")
+    per_row = len(snapshots["images"][0][:n_images])
+    fig, axes = plt.subplots(n_rows, 1, figsize=(width, n_rows * (width / per_row + 0.125) + 0.5),
+                             squeeze=False)
+    for ax, step, seconds, images in zip(axes[:, 0], snapshots["steps"], snapshots["seconds"],
+                                         snapshots["images"]):
+        show_images(images[:n_images], nrow=per_row, ax=ax)
+        ax.set_title(f"{label} {step} ({seconds:.0f} s)", fontsize=8, loc="left")
+    if title:
+        fig.suptitle(title, fontsize=10)
+    fig.tight_layout()
+    return fig
+
+
+# What the colours of a 2-D toy run's surface mean: D(x) of a GAN is a probability, f(x) of a
+# critic an unbounded score.
+SURFACE_STYLE = {
+    "gan": dict(levels=np.linspace(0, 1, 11), label="D(x): red = 'real', blue = 'fake'"),
+    "critic": dict(levels=20, label="f(x): red = high, blue = low"),
+}
+
+
+def show_toy_run(run, title=None, n=8, ncols=4):
+    """A `toy.run_toy` result over training: n snapshots evenly spread from first to last, each with
+    the samples (black) over the second player's surface (colour) and the true modes (gold)."""
+    style = SURFACE_STYLE["gan" if run["model"] == "gan" else "critic"]
+    chosen = np.linspace(0, len(run["snapshots"]) - 1, n).round().astype(int)
+    nrows = int(np.ceil(n / ncols))
+    fig, axes = plt.subplots(nrows, ncols, figsize=(3.3 * ncols, 3.3 * nrows), squeeze=False)
+    for ax, index in zip(axes.flat, chosen):
+        surface = _toy_panel(ax, run, run["snapshots"][index], style["levels"])
+    for ax in axes.flat[n:]:
+        ax.set_axis_off()
+    fig.colorbar(surface, ax=axes, shrink=0.8, label=style["label"])
+    if title:
+        fig.suptitle(title)
+    return fig
+
+
+def _toy_panel(ax, run, snap, levels):
+    xs, ys, values = snap["surface"]
+    surface = ax.contourf(xs, ys, values, levels=levels, cmap="RdBu_r")
+    ax.scatter(snap["samples"][:, 0], snap["samples"][:, 1], s=1, c="k", alpha=0.4)
+    ax.scatter(run["modes"][:, 0], run["modes"][:, 1], marker="x", c="gold", s=25)
+    cov = snap["coverage"]
+    ax.set_title(f"step {snap['step']}: {cov['modes_covered']}/{cov['n_modes']} modes, "
+                 f"{cov['high_quality_fraction']:.0%} HQ", fontsize=9)
+    ax.set_xlim(-run["lim"], run["lim"])
+    ax.set_ylim(-run["lim"], run["lim"])
+    ax.set_aspect("equal")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    return surface

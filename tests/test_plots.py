@@ -113,3 +113,65 @@ def test_plot_points():
     ax = plots.plot_points(points, modes=modes)
     assert len(ax.collections) == 2
     np.testing.assert_allclose(ax.collections[1].get_offsets(), modes.numpy())
+
+
+def test_label_columns_one_name_per_column():
+    ax = plots.show_images(torch.rand(6, 1, 28, 28), nrow=3)
+    plots.label_columns(ax, ["a", "b"], first="input")
+    texts = ax.texts
+    assert [t.get_text() for t in texts] == ["input", "a", "b"]
+    # centred over columns 0, 1, 2 of 28-pixel images with 2-pixel padding
+    assert [t.get_position()[0] for t in texts] == [16.0, 46.0, 76.0]
+    plt.close(ax.figure)
+
+
+def _snapshots(n_rows, per_snapshot):
+    return {"steps": list(range(10, 10 * n_rows + 1, 10)), "seconds": [1.0] * n_rows,
+            "images": torch.rand(n_rows, per_snapshot, 1, 28, 28) * 2 - 1}
+
+
+def test_show_snapshots_one_row_per_snapshot():
+    fig = plots.show_snapshots(_snapshots(3, 64), title="run")
+    assert len(fig.axes) == 3 and all(len(ax.get_images()) == 1 for ax in fig.axes)
+    assert [ax.get_title(loc="left") for ax in fig.axes] == ["step 10 (1 s)", "step 20 (1 s)",
+                                                             "step 30 (1 s)"]
+    assert fig.axes[0].get_images()[0].get_array().shape == (30 + 2, 16 * 30 + 2)  # first 16
+    assert fig._suptitle.get_text() == "run"
+    plt.close(fig)
+
+
+def test_show_snapshots_all_images_and_label():
+    fig = plots.show_snapshots(_snapshots(1, 20), n_images=None, label="iteration")
+    assert len(fig.axes) == 1 and fig.axes[0].get_title(loc="left") == "iteration 10 (1 s)"
+    assert fig.axes[0].get_images()[0].get_array().shape == (30 + 2, 20 * 30 + 2)
+    plt.close(fig)
+
+
+def test_show_snapshots_rejects_empty():
+    with pytest.raises(ValueError, match="snapshots=0"):
+        plots.show_snapshots({"steps": [], "seconds": [], "images": torch.empty(0)})
+
+
+def _toy_run(model, n_snapshots):
+    xs = torch.linspace(-1.6, 1.6, 5)
+    coverage = {"modes_covered": 3, "n_modes": 8, "high_quality_fraction": 0.5}
+    snapshots = [{"step": 10 * (i + 1), "samples": torch.randn(50, 2),
+                  "surface": (xs, xs, torch.rand(5, 5)), "coverage": coverage}
+                 for i in range(n_snapshots)]
+    return {"model": model, "snapshots": snapshots, "modes": torch.randn(8, 2), "lim": 1.6}
+
+
+@pytest.mark.parametrize("model, n, ncols, rows", [("gan", 8, 4, 2), ("gp", 4, 4, 1), ("clip", 3, 2, 2)])
+def test_show_toy_run_panels(model, n, ncols, rows):
+    run = _toy_run(model, 9)
+    fig = plots.show_toy_run(run, "title", n=n, ncols=ncols)
+    panels = [ax for ax in fig.axes if ax.get_title()]
+    assert len(panels) == n and len(fig.axes) == rows * ncols + 1  # + the colour bar
+    steps = [int(ax.get_title().split(":")[0].split()[1]) for ax in panels]
+    assert steps[0] == 10 and steps[-1] == 90 and steps == sorted(steps)  # first to last snapshot
+    assert panels[0].get_title() == "step 10: 3/8 modes, 50% HQ"
+    assert fig._suptitle.get_text() == "title"
+    colorbar = fig.axes[-1]
+    expected = "D(x)" if model == "gan" else "f(x)"
+    assert colorbar.get_ylabel().startswith(expected)
+    plt.close(fig)
