@@ -2,7 +2,7 @@
 classifiers, over several seeds, on the selection split (never the test set).
 
 For each seed s: train notebook 09's InfoGAN recipe (seed s) on the training images minus the
-held-out selection split (the last 10,000 training images, as `metrics.heldout_split`), read the
+held-out selection split (the last 10,000 training images, as `evaluator.heldout_split`), read the
 selection images' codes with Q, and score the best one-to-one matching with their labels; run
 k-means on the same selection images, ten k-means++ starts from seed s, and keep its own choice
 (the lowest inertia), scored the same way. Prints every run, the mean and standard deviation of
@@ -31,7 +31,7 @@ import time
 import numpy as np
 import torch
 
-from course_lib import data, infogan, metrics, recorded, runtime
+from course_lib import clustering, data, evaluator, infogan, recorded, runtime
 
 
 def parse_overrides(pairs):
@@ -57,8 +57,8 @@ def load_split(args, schedule, device):
             raise SystemExit(f"--npz needs --heldout between 1 and {len(x) - 1}, got {n}.")
         return os.path.basename(args.npz), x[:-n], (x[-n:], y[-n:])
     ds = data.load_image_data(args.dataset, device=device, scale="symmetric", seed=0,
-                              train_size=metrics.DEFAULTS[schedule]["train_size"], test_size=1)
-    (x_fit, _), selection = metrics.heldout_split(ds.x_train, ds.y_train, schedule)
+                              train_size=evaluator.DEFAULTS[schedule]["train_size"], test_size=1)
+    (x_fit, _), selection = evaluator.heldout_split(ds.x_train, ds.y_train, schedule)
     return ds.name, x_fit, selection
 
 
@@ -106,12 +106,12 @@ def main():
                 progress=False, **config)
             seconds = time.perf_counter() - start
             codes, _ = infogan.predict_codes(d_info, x_select, k, config["n_continuous"])
-            info_acc = infogan.matching_accuracy(codes.cpu(), y_select.cpu(), k, n_classes)
+            info_acc = clustering.matching_accuracy(codes.cpu(), y_select.cpu(), k, n_classes)
             tail = max(1, len(meta["history"]["mi_cat"]) // 10)
             bound = float(np.mean(meta["history"]["mi_cat"][-tail:]))
-            clusters, _, _ = infogan.kmeans(x_select.cpu(), n_classes, restarts=args.kmeans_starts,
-                                            seed=seed)
-            kmeans_acc = infogan.matching_accuracy(clusters, y_select.cpu(), n_classes, n_classes)
+            clusters, _, _ = clustering.kmeans(x_select.cpu(), n_classes, restarts=args.kmeans_starts,
+                                               seed=seed)
+            kmeans_acc = clustering.matching_accuracy(clusters, y_select.cpu(), n_classes, n_classes)
             runs.append({"seed": seed, "infogan": info_acc, "kmeans": kmeans_acc, "bound": bound,
                          "seconds": seconds})
             print(f"seed {seed}: InfoGAN {info_acc:.3f} (bound {bound:.3f} of log {k} = "

@@ -1,13 +1,12 @@
 """The autoencoder recipe: networks, one training step, defaults per schedule (notebook 01)."""
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from . import checkpoints, checks, nets
-from .data import batch_stream
+from . import checks, nets, recipe
 from .losses import mse_reconstruction
-from .runtime import seed_everything
-from .train import fit
 
 ARCHITECTURES = ("mlp", "conv")
 # Per-schedule defaults: smoke keeps CI fast, full gives the results quoted in the notebook.
@@ -48,21 +47,6 @@ def autoencoder_step(model, optimizer, x):
     return {"mse": loss.detach()}
 
 
-def train_autoencoder(model, x_train, steps, batch_size, lr, seed=0, desc="autoencoder",
-                      progress=True):
-    """Adam on `autoencoder_step` over shuffled batches of x_train (images in [0, 1]); returns
-    the history."""
-    checks.check_images(x_train, "unit", "x_train")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    batches = batch_stream(x_train, batch_size=batch_size,
-                           generator=torch.Generator().manual_seed(seed))
-    model.train()
-    history = fit(lambda x: autoencoder_step(model, optimizer, x), batches, steps,
-                  desc=desc, progress=progress)
-    model.eval()
-    return history
-
-
 @torch.no_grad()
 def reconstruction_mse(reconstruct, x, batch_size=1000):
     """Mean squared error per pixel of `reconstruct(x)` against x (images in [0, 1]), in batches."""
@@ -74,19 +58,38 @@ def reconstruction_mse(reconstruct, x, batch_size=1000):
     return total / len(x)
 
 
-def load_or_train_autoencoder(arch, latent_dim, ds, schedule, device, seed=0, progress=True):
-    """Notebook 01's autoencoder from its checkpoint ("ae-ARCH-K" for this dataset and schedule),
-    else trained with DEFAULTS[schedule] and saved. Returns (model in eval mode, meta); meta holds
-    the history (with 'seconds') and the device it was trained on."""
-    model = make_autoencoder(arch, latent_dim).to(device)
+@dataclass(frozen=True)
+class AEConfig(recipe.RunConfig):
+    """An autoencoder run: architecture, code size and Adam(lr)."""
 
-    def train():
-        seed_everything(seed)
-        history = train_autoencoder(model, ds.x_train, seed=seed, desc=f"{arch} AE",
-                                    progress=progress, **DEFAULTS[schedule])
-        return {"history": history, "device": str(device)}
+    arch: str = "conv"
+    latent_dim: int = 16
+    lr: float = 1e-3
 
-    path = checkpoints.checkpoint_path(f"ae-{arch}-{latent_dim}", ds.name, schedule)
-    meta, _ = checkpoints.load_or_train(path, {"model": model}, train)
-    model.eval()
-    return model, meta
+
+def step(modules, optimizers, x, config):
+    return autoencoder_step(modules["model"], optimizers["model"], x)
+
+
+def unit_images(config, data):
+    return (checks.check_images(data.x_train, "unit", "x_train"),)
+
+
+RECIPE = recipe.Recipe(
+    "ae", lambda config: {"model": make_autoencoder(config.arch, config.latent_dim)},
+    lambda config, modules: {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)},
+    step, tensors=unit_images)
+
+
+def load_or_train_autoencoder(arch, latent_dim, ds, schedule, device, seed=0, progress=True,
+                              store=None, **settings):
+    """Notebook 01's autoencoder from the checkpoint its config names ("ae-ARCH-K-..."), else
+    trained with DEFAULTS[schedule] (then `settings`) and saved. Returns (model in eval mode,
+    meta); meta as for every recipe (config, history with the mse per step, seconds, device)."""
+    data = recipe.RunData(ds.name, ds.x_train)
+    run_config = recipe.make_config(AEConfig, {"arch": arch, "latent_dim": latent_dim,
+                                               "schedule": schedule, **DEFAULTS[schedule]},
+                                    data, seed=seed, **settings)
+    modules, meta = recipe.load_or_train(RECIPE, run_config, data, device, snapshots=0,
+                                         name=f"ae-{arch}-{latent_dim}", progress=progress, store=store)
+    return modules["model"], meta

@@ -1,13 +1,13 @@
 """The conditional GAN and ACGAN recipes (notebook 06), built from notebook 05's DCGAN networks.
 
 Both generators read [z, c(y)]: noise z and a code c(y) of the requested class (a one-hot vector,
-or a learned embedding), so they are `gan.dcgan_generator(latent_dim=noise_dim + code size)`.
+or a learned embedding), so they are `nets.dcgan_generator(latent_dim=noise_dim + code size)`.
 The discriminators differ:
 - CGAN  (Mirza & Osindero 2014): D(x | y) sees the label as n_classes extra image planes (plane y
-  all ones, the others zeros), i.e. `gan.dcgan_discriminator(in_channels=1 + n_classes)`, and, by
+  all ones, the others zeros), i.e. `nets.dcgan_discriminator(in_channels=1 + n_classes)`, and, by
   default, once more at its output through a projection term (Miyato & Koyama 2018);
 - ACGAN (Odena, Olah & Shlens 2017): D(x) does not see the label; a second head on the same body
-  predicts it, `ACGANDiscriminator(gan.dcgan_discriminator(), class_head)`.
+  predicts it, `ACGANDiscriminator(nets.dcgan_discriminator(), class_head)`.
 
 A CGAN step is the GAN step of notebook 04 with the label bound to both players; an ACGAN step adds
 the class log-likelihood (course_lib.losses.acgan_*). Generate with `generate_class(G, z, labels)`.
@@ -15,15 +15,14 @@ Images are in [-1, 1] (`scale="symmetric"`), like every GAN of the course.
 """
 
 import functools
+from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import checkpoints, checks, gan, losses
-from .data import batch_stream
+from . import checks, gan, losses, nets, recipe, scores
 from .nets import IMAGE_SHAPE
-from .train import check_not_diverged, fit_modules
 
 KINDS = ("cgan", "acgan")
 # Per-schedule defaults, the same for both models. Adam(lr, betas=(0.5, 0.999)) as for the DCGAN.
@@ -100,7 +99,7 @@ class ConditionalGenerator(nn.Module):
 
 
 class ConditionalDiscriminator(nn.Module):
-    """D(x | y) = sigmoid(logit): `discriminator` (a `gan.Discriminator`) reads the image with the
+    """D(x | y) = sigmoid(logit): `discriminator` (a `nets.Discriminator`) reads the image with the
     label planes concatenated as extra channels, (B, 1 + n_classes, 28, 28).
 
     projection=True adds a projection term (Miyato & Koyama 2018): with features phi of the body,
@@ -151,17 +150,17 @@ def make_conditional_gan(kind, n_classes, noise_dim=64, embed_dim=None, projecti
         raise ValueError("projection=True is an option of the CGAN's discriminator only; the "
                          "ACGAN's discriminator does not read the label.")
     code_dim = n_classes if embed_dim is None else embed_dim
-    generator = ConditionalGenerator(gan.dcgan_generator(noise_dim + code_dim), noise_dim,
+    generator = ConditionalGenerator(nets.dcgan_generator(noise_dim + code_dim), noise_dim,
                                      n_classes, embed_dim)
     if kind == "cgan":
         discriminator = ConditionalDiscriminator(
-            gan.dcgan_discriminator(in_channels=IMAGE_SHAPE[0] + n_classes), n_classes, projection)
+            nets.dcgan_discriminator(in_channels=IMAGE_SHAPE[0] + n_classes), n_classes, projection)
     else:
-        body_features = gan.dcgan_discriminator().head.in_features
-        discriminator = ACGANDiscriminator(gan.dcgan_discriminator(),
+        body_features = nets.dcgan_discriminator().head.in_features
+        discriminator = ACGANDiscriminator(nets.dcgan_discriminator(),
                                            nn.Linear(body_features, n_classes))
-    generator.apply(gan.init_dcgan_weights)
-    discriminator.apply(gan.init_dcgan_weights)  # leaves nn.Embedding alone: E starts at 0
+    generator.apply(nets.init_dcgan_weights)
+    discriminator.apply(nets.init_dcgan_weights)  # leaves nn.Embedding alone: E starts at 0
     return generator, discriminator
 
 
@@ -173,9 +172,9 @@ def cgan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, y, noi
     players: the fakes are asked for the labels y of the real batch, so p(y) is the data's."""
     g_given_y = functools.partial(generator, y=y)
     d_given_y = functools.partial(discriminator, y=y)
-    z = gan.sample_noise(len(x_real), noise_dim, x_real.device)
+    z = nets.sample_noise(len(x_real), noise_dim, x_real.device)
     out = gan.d_step(g_given_y, d_given_y, d_optimizer, x_real, z)
-    z = gan.sample_noise(len(x_real), noise_dim, x_real.device)
+    z = nets.sample_noise(len(x_real), noise_dim, x_real.device)
     out.update(gan.g_step(g_given_y, d_given_y, g_optimizer, z))
     return out
 
@@ -214,9 +213,9 @@ def acgan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, y, no
     uniformly (the class head must then learn every class on the fakes too)."""
     n, device, n_classes = len(x_real), x_real.device, discriminator.n_classes
     out = acgan_d_step(generator, discriminator, d_optimizer, x_real, y,
-                       gan.sample_noise(n, noise_dim, device), sample_labels(n, n_classes, device))
+                       nets.sample_noise(n, noise_dim, device), sample_labels(n, n_classes, device))
     out.update(acgan_g_step(generator, discriminator, g_optimizer,
-                            gan.sample_noise(n, noise_dim, device),
+                            nets.sample_noise(n, noise_dim, device),
                             sample_labels(n, n_classes, device)))
     return out
 
@@ -232,12 +231,8 @@ def generate_class(generator, z, labels):
     """G(z, labels) in eval mode (batch norm uses its running statistics), restoring the mode after:
     one image per row of z, of the class in `labels` (validated: one integer label per row)."""
     labels = check_labels(labels, generator.n_classes, len(z)).to(z.device)
-    was_training = generator.training
-    generator.eval()
-    try:
+    with nets.eval_mode(generator):
         return generator(z, labels)
-    finally:
-        generator.train(was_training)
 
 
 def class_grid(generator, z):
@@ -257,89 +252,90 @@ def sample_balanced(generator, n, device=None, generator_rng=None, chunk=1000):
     return images, labels
 
 
-# ---- training ------------------------------------------------------------------------------------
+# ---- the recipes ---------------------------------------------------------------------------------
 
 
-def train_conditional_gan(kind, generator, discriminator, x_train, y_train, steps, batch_size,
-                          lr_g, lr_d, noise_dim, betas=(0.5, 0.999), seed=0, callback=None,
-                          every=None, desc=None, progress=True):
-    """Adam on `cgan_step` or `acgan_step` over shuffled (image, label) batches; returns the history
-    (d_loss, g_loss, d_real, d_fake, seconds; ACGAN also class_acc_real and class_acc_fake).
-    `callback(step, history)` runs every `every` iterations and after the last one."""
+@dataclass(frozen=True)
+class CGANConfig(recipe.RunConfig):
+    """A CGAN or ACGAN run (`kind`): DCGAN networks for `n_classes` classes, Adam per player.
+    `noise_dim` is the size of the noise z to draw (the generator also reads the label's code)."""
+
+    kind: str = "cgan"
+    n_classes: int = 10
+    noise_dim: int = 64
+    embed_dim: int = None
+    projection: bool = False
+    lr_g: float = 2e-4
+    lr_d: float = 2e-4
+    betas: tuple = (0.5, 0.999)
+
+    def __post_init__(self):
+        if self.kind not in KINDS:
+            raise ValueError(f"Unknown conditional GAN {self.kind!r}: expected one of {KINDS}.")
+
+
+def config(kind, data, schedule, **settings):
+    """The CGANConfig of `kind` for `schedule`: DEFAULTS, the data's number of classes, the
+    projection term for the CGAN, then `settings`."""
     if kind not in KINDS:
         raise ValueError(f"Unknown conditional GAN {kind!r}: expected one of {KINDS}.")
-    check_labels(y_train, generator.n_classes, len(x_train))
-    checks.check_images(x_train, "symmetric", "x_train")
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
-    batches = batch_stream(x_train, y_train, batch_size=batch_size,
-                           generator=torch.Generator().manual_seed(seed))
-    step_fn = STEPS[kind]
+    defaults = {"kind": kind, "schedule": schedule, "projection": kind == "cgan",
+                "n_classes": int(data.y_train.max()) + 1, **DEFAULTS[schedule]}
+    return recipe.make_config(CGANConfig, defaults, data, **settings)
 
-    def step(batch):
-        x, y = batch
-        return step_fn(generator, discriminator, g_optimizer, d_optimizer, x, y, noise_dim)
 
-    return fit_modules((generator, discriminator), step, batches, steps, callback=callback,
-                       every=every, desc=desc or kind.upper(), progress=progress)
+def build(config):
+    generator, discriminator = make_conditional_gan(config.kind, config.n_classes, config.noise_dim,
+                                                    config.embed_dim, config.projection)
+    return {"generator": generator, "discriminator": discriminator}
+
+
+def step(modules, optimizers, batch, config):
+    x, y = batch
+    return STEPS[config.kind](modules["generator"], modules["discriminator"],
+                              optimizers["generator"], optimizers["discriminator"], x, y,
+                              config.noise_dim)
+
+
+def labelled_data(config, data):
+    """(images in [-1, 1], labels) of the training set, checked."""
+    check_labels(data.y_train, config.n_classes, len(data.x_train))
+    return checks.check_images(data.x_train, "symmetric", "x_train"), data.y_train
+
+
+def class_grid_snapshots(modules, config):
+    """Snapshots of G at 2 fixed noise vectors under every class (`class_grid`)."""
+    z = torch.randn(2, config.noise_dim).to(recipe.device_of(modules["generator"]))
+    return lambda: class_grid(modules["generator"], z)
+
+
+RECIPES = {kind: recipe.Recipe(kind, build, recipe.adam_per_player, step, tensors=labelled_data,
+                               snapshot=class_grid_snapshots, adversarial=True)
+           for kind in KINDS}
 
 
 def load_or_train_conditional_gan(kind, x_train, y_train, n_classes, dataset, schedule, device,
-                                  seed=0, snapshots=8, name=None, progress=True, **overrides):
-    """The CGAN or ACGAN (`kind`), loaded from its checkpoint, else trained and saved.
-
-    x_train: images in [-1, 1]; y_train: their labels. Hyper-parameters are DEFAULTS[schedule]
-    (and projection=True for the CGAN) updated by `overrides`. The checkpoint is
-    checkpoint_path(name or kind, dataset, schedule) with modules {"generator", "discriminator"};
-    meta holds the history, "seconds" of training, "steps",
-    "device", "config" (with latent_dim = noise_dim, the size of the z to draw; input_dim =
-    noise_dim + code size, what G's first layer reads; n_classes; embed_dim; projection)
-    and `snapshots` class grids of 2 fixed noise vectors taken during training
-    (meta["snapshots"] = {"steps", "seconds", "images"}). Returns (generator, discriminator, meta),
-    both in eval mode; generate with `generate_class(generator, z, labels)`.
-    """
-    if kind not in KINDS:
-        raise ValueError(f"Unknown conditional GAN {kind!r}: expected one of {KINDS}.")
-    config = {**DEFAULTS[schedule], "embed_dim": None, "projection": kind == "cgan", **overrides}
-    train_config = {k: v for k, v in config.items() if k not in ("embed_dim", "projection")}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        generator, discriminator = make_conditional_gan(kind, n_classes, config["noise_dim"],
-                                                        config["embed_dim"], config["projection"])
-        z_fixed = torch.randn(2, config["noise_dim"])
-    generator, discriminator, z_fixed = generator.to(device), discriminator.to(device), z_fixed.to(device)
-    code_dim = n_classes if config["embed_dim"] is None else config["embed_dim"]
-    path = checkpoints.checkpoint_path(name or kind, dataset, schedule)
-
-    def train():
-        kept = gan.Snapshots(lambda: class_grid(generator, z_fixed), config["steps"], snapshots)
-        torch.manual_seed(seed)
-        history = train_conditional_gan(
-            kind, generator, discriminator, x_train, y_train, seed=seed, callback=kept.callback,
-            every=kept.every, progress=progress, **train_config)
-        # a diverged model is never saved, and never scored
-        check_not_diverged(history, {"generator": generator, "discriminator": discriminator})
-        return {"history": history, "seconds": history["seconds"][-1],
-                "steps": len(history["seconds"]), "device": str(device), "kind": kind,
-                "config": {**config, "latent_dim": config["noise_dim"], "n_classes": n_classes,
-                           "input_dim": config["noise_dim"] + code_dim},
-                "snapshots": kept.as_dict()}
-
-    meta, _ = checkpoints.load_or_train(path, {"generator": generator,
-                                               "discriminator": discriminator}, train)
-    generator.eval()
-    discriminator.eval()
-    return generator, discriminator, meta
+                                  seed=0, snapshots=8, name=None, progress=True, store=None,
+                                  **settings):
+    """The CGAN or ACGAN (`kind`), loaded from its checkpoint, else trained and saved, as
+    `gan.load_or_train_gan` does (x_train in [-1, 1], y_train their labels; the snapshots are
+    class grids of 2 fixed noise vectors). Returns (generator, discriminator, meta), in eval mode;
+    generate with `generate_class(generator, z, labels)`."""
+    data = recipe.RunData(dataset, x_train, y_train)
+    run_config = config(kind, data, schedule, seed=seed, n_classes=n_classes, **settings)
+    modules, meta = recipe.load_or_train(RECIPES[kind], run_config, data, device, name=name,
+                                         snapshots=snapshots, progress=progress, store=store)
+    return modules["generator"], modules["discriminator"], meta
 
 
 def load_or_train_cgan(x_train, y_train, n_classes, dataset, schedule, device, seed=0, **kwargs):
-    """`load_or_train_conditional_gan("cgan", ...)`: checkpoint name "cgan"."""
+    """`load_or_train_conditional_gan("cgan", ...)`."""
     return load_or_train_conditional_gan("cgan", x_train, y_train, n_classes, dataset, schedule,
                                          device, seed=seed, **kwargs)
 
 
 def load_or_train_acgan(x_train, y_train, n_classes, dataset, schedule, device, seed=0, **kwargs):
-    """`load_or_train_conditional_gan("acgan", ...)`: checkpoint name "acgan"."""
+    """`load_or_train_conditional_gan("acgan", ...)`."""
     return load_or_train_conditional_gan("acgan", x_train, y_train, n_classes, dataset, schedule,
                                          device, seed=seed, **kwargs)
 
@@ -357,8 +353,6 @@ def per_class_scores(features, predicted, labels, real_features, real_labels, n_
     requested classes; real_features (M, d), real_labels (M,): the real images'. Returns a dict of
     (n_classes,) float64 tensors: "share", "fd", "spread".
     """
-    from . import metrics
-
     labels = check_labels(labels, n_classes, len(features)).cpu()
     real_labels = check_labels(real_labels, n_classes, len(real_features)).cpu()
     features, real_features = features.cpu().double(), real_features.cpu().double()
@@ -366,7 +360,7 @@ def per_class_scores(features, predicted, labels, real_features, real_labels, n_
     for c in range(n_classes):
         mine, real = features[labels == c], real_features[real_labels == c]
         share.append((predicted.cpu()[labels == c] == c).double().mean())
-        fd.append(metrics.fid_from_features(mine, real))
+        fd.append(scores.fid_from_features(mine, real))
         spread.append(torch.trace(torch.cov(mine.T)) / torch.trace(torch.cov(real.T)))
     return {"share": torch.stack(share), "fd": torch.tensor(fd, dtype=torch.float64),
             "spread": torch.stack(spread)}

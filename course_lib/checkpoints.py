@@ -11,7 +11,7 @@ import os
 import pickle
 import secrets
 import tempfile
-from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import torch
@@ -48,17 +48,15 @@ def checkpoint_dir():
     )
 
 
-def checkpoint_path(name, dataset, schedule):
-    """One file per model, dataset and schedule, so a smoke model never stands in for a full one."""
-    return checkpoint_dir() / f"{name}-{dataset}-{schedule}.pt"
+def saved(prefix):
+    """The checkpoint files whose names start with `prefix` (e.g. "dcgan-fashion-mnist-smoke"),
+    sorted: one per config that was trained."""
+    return sorted(checkpoint_dir().glob(f"{prefix}-*.pt"))
 
 
 def sha256_of(path):
-    digest = hashlib.sha256()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "sha256").hexdigest()
 
 
 def hash_file(path):
@@ -196,35 +194,55 @@ def restore(models, checkpoint):
             raise CheckpointError(f"weights for {name!r} do not fit the model: {err}") from None
 
 
-_training_allowed = True
+@dataclass(frozen=True)
+class Store:
+    """Where checkpoints are kept and whether a missing one may be trained: decided once, where a
+    run starts (a notebook: $COURSE_CHECKPOINTS; the command line: --out, and `evaluate` never
+    trains), then passed down to every load_or_train."""
+
+    folder: Path = None
+    train_missing: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "folder", Path(self.folder or checkpoint_dir()))
 
 
-@contextmanager
-def training_allowed(allowed):
-    """Inside this block load_or_train trains missing models only if `allowed` (the command
-    line's `evaluate` uses False: it scores checkpoints, it never trains)."""
-    global _training_allowed
-    previous, _training_allowed = _training_allowed, allowed
-    try:
-        yield
-    finally:
-        _training_allowed = previous
+def check_config(path, stored, requested):
+    """Raise CheckpointError unless the config stored in a checkpoint equals the one asked for,
+    naming the settings that differ (a renamed or copied file must not stand in for another)."""
+    stored = _plain(stored) if isinstance(stored, dict) else stored
+    if stored == requested:
+        return
+    if not isinstance(stored, dict):
+        raise CheckpointError(f"{path} stores no config; it was written by another version of the "
+                              "course: delete it (and its .sha256) to train the model again.")
+    differ = sorted(key for key in {*stored, *requested} if stored.get(key) != requested.get(key))
+    shown = "; ".join(f"{key}: saved {stored.get(key)!r}, asked {requested.get(key)!r}"
+                      for key in differ[:5])
+    raise CheckpointError(f"{path} holds a model trained with another config ({shown}); refusing "
+                          "to load it in place of the one asked for. Delete the file (and its "
+                          ".sha256) to train the model that was asked for.")
 
 
-def load_or_train(path, models, train):
+def load_or_train(path, models, train, config=None, train_missing=True):
     """Load the models from `path` if it exists, else call `train()` and save the result.
 
     `train()` trains the modules in `models` in place and returns a metadata dict (history,
-    timings, ...). Returns (meta, trained) where trained tells whether training ran.
+    timings, ...), which must hold `config` under "config" when one is given: a loaded
+    checkpoint's stored config must then equal it. With train_missing=False a missing (or
+    unfinished) checkpoint is an error instead. Returns (meta, trained), trained telling whether
+    training ran.
     """
     path = Path(path)
     unfinished = path.exists() and not hash_file(path).exists()
-    if path.exists() and not (unfinished and _training_allowed):
+    if path.exists() and not (unfinished and train_missing):
         checkpoint = load_checkpoint(path)
+        if config is not None:
+            check_config(path, checkpoint["meta"].get("config"), config)
         restore(models, checkpoint)
         print(f"loaded {path}")
         return checkpoint["meta"], False
-    if not _training_allowed:
+    if not train_missing:
         raise CheckpointError(f"No checkpoint at {path}, and training is switched off here; "
                               "train the model first (e.g. python -m course_lib train MODEL).")
     if unfinished:

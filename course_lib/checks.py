@@ -15,7 +15,7 @@ SCALE_RANGES = {"unit": (0.0, 1.0), "symmetric": (-1.0, 1.0), "uint8": (0, 255)}
 TOLERANCE = 1e-3
 HOW_TO_SCALE = {
     "unit": ("Load the data with scale='unit' (data.scale_images(x, 'unit') converts uint8 pixels), "
-             "map tanh outputs with metrics.symmetric_to_unit(x), or clamp a linear model's samples "
+             "map tanh outputs with evaluator.symmetric_to_unit(x), or clamp a linear model's samples "
              "with x.clamp(0, 1)."),
     "symmetric": ("Load the data with scale='symmetric' (data.scale_images(x, 'symmetric') converts "
                   "uint8 pixels; [0, 1] images become x * 2 - 1)."),

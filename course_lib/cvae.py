@@ -1,14 +1,15 @@
 """The conditional VAE recipe (notebook 03): the label enters encoder and decoder as a one-hot vector.
 
 q(z | x, y) and p(x | z, y), with the prior p(z | y) = N(0, I). Training, the ELBO and the IWAE bound
-are the VAE's (`course_lib.vae`), called with the labels: `vae.vae_step(model, optimizer, x, y)`.
+are the VAE's (`course_lib.vae`: its config, step and loop), called with the labels:
+`vae.vae_step(model, optimizer, x, y)`.
 """
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import nets, vae
+from . import nets, recipe, vae
 
 ARCHITECTURES = ("mlp", "conv")
 DEFAULTS = {
@@ -71,11 +72,20 @@ def make_cvae(n_classes, arch="conv", latent_dim=16, features=256):
                 latent_dim, n_classes, arch)
 
 
-def train_cvae(model, x_train, y_train, steps, batch_size, lr, beta=1.0, seed=0, desc="CVAE",
-               progress=True):
-    """`vae.train_vae` with the labels: each step is `vae.vae_step(model, optimizer, x, y)`."""
-    return vae.train_vae(model, x_train, steps, batch_size, lr, beta=beta, y_train=y_train,
-                         seed=seed, desc=desc, progress=progress)
+def build(config):
+    return {"model": make_cvae(config.n_classes, config.arch, config.latent_dim)}
+
+
+RECIPE = recipe.Recipe("cvae", build, vae.adam, vae.step, tensors=vae.unit_images)
+
+
+def load_or_train_cvae(arch, latent_dim, ds, schedule, device, seed=0, name=None, progress=True,
+                       store=None, **settings):
+    """The conditional VAE, as `vae.load_or_train_vae` (same config, with n_classes from the
+    data's labels); settings default to this module's DEFAULTS. Returns (model, meta)."""
+    settings = {"n_classes": int(ds.y_train.max()) + 1, **DEFAULTS[schedule], **settings}
+    return vae.load_or_train_vae(arch, latent_dim, ds, schedule, device, seed=seed, name=name,
+                                 progress=progress, run_recipe=RECIPE, store=store, **settings)
 
 
 @torch.no_grad()

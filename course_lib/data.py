@@ -24,6 +24,7 @@ import torch
 
 from . import checks
 from .checkpoints import atomic_write
+from .runtime import get_device
 
 SPLIT_FILES = {
     "train-images": "train-images-idx3-ubyte",
@@ -104,11 +105,8 @@ def class_names(name=None):
 
 
 def md5_of(path):
-    digest = hashlib.md5()
     with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        return hashlib.file_digest(f, "md5").hexdigest()
 
 
 def verify_file(path, expected_md5):
@@ -293,8 +291,6 @@ def load_image_data(name=None, device=None, scale="unit", train_size=None, test_
 
     train_size / test_size keep a random subset (seeded), for smoke runs.
     """
-    from .runtime import get_device
-
     if scale not in SCALES:
         raise ValueError(f"Unknown scale {scale!r}: expected one of {SCALES}.")
     name, raw = _resolve_with_fallback(dataset_name(name), root if root is not None else data_root())
@@ -331,6 +327,14 @@ def iterate_batches(x, y=None, batch_size=128, shuffle=True, drop_last=True, gen
     for start in range(0, stop, batch_size):
         idx = order[start : start + batch_size]
         yield x[idx] if y is None else (x[idx], y[idx])
+
+
+def split_evenly(x, parts, what="parts"):
+    """x split into `parts` equal minibatches (one per adversary step of a GAN iteration)."""
+    if len(x) % parts:
+        raise ValueError(f"the batch of {len(x)} cannot be split into {what}={parts} equal "
+                         "minibatches.")
+    return x.split(len(x) // parts)
 
 
 def batch_stream(x, y=None, batch_size=128, generator=None):

@@ -2,24 +2,21 @@
 
 The generator sees [z, c]: noise z ~ N(0, I) and a structured code c = (one categorical code with
 `n_categories` values, one-hot, and `n_continuous` codes ~ U(-1, 1)) (Chen et al., 2016, arXiv:1606.03657).
-The networks are notebook 05's DCGAN: `gan.dcgan_generator(noise_dim + n_categories + n_continuous)`
-and `gan.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
+The networks are notebook 05's DCGAN: `nets.dcgan_generator(noise_dim + n_categories + n_continuous)`
+and `nets.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
 predicts the code from an image. Training adds lambda * (-log Q(c | G(z, c))) to the losses of both
 players (`losses.infogan_information_loss`), which maximises a lower bound on I(c; G(z, c)).
 Images are in [-1, 1] (`scale="symmetric"`).
 """
 
 import math
-import time
+from dataclasses import dataclass
 
 import numpy as np
 import torch
-from scipy.optimize import linear_sum_assignment
 from torch import nn
 
-from . import checkpoints, checks, gan, losses
-from .data import batch_stream
-from .train import check_not_diverged, fit_modules
+from . import checks, losses, nets, recipe
 
 NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
 
@@ -70,7 +67,7 @@ def sample_images(generator, n, n_categories=N_CATEGORIES, n_continuous=N_CONTIN
     device = next(generator.parameters()).device
     latent, _, _ = sample_latent(n, latent_dim - n_categories - n_continuous, n_categories,
                                  n_continuous, device, rng)
-    return gan.generate(generator, latent)
+    return nets.generate(generator, latent)
 
 
 # ---- networks ------------------------------------------------------------------------------------
@@ -97,8 +94,8 @@ class ScaleNoise(nn.Module):
         return f"noise_dim={self.noise_dim}, std={float(self.std):g}"
 
 
-class InfoDiscriminator(gan.Discriminator):
-    """D and Q on one body: forward(x) is D's logit (a drop-in `gan.Discriminator`);
+class InfoDiscriminator(nets.Discriminator):
+    """D and Q on one body: forward(x) is D's logit (a drop-in `nets.Discriminator`);
     q(x) or q_from_features(h) is Q's raw output, split by `split_q`."""
 
     def __init__(self, body, head, q_head):
@@ -119,7 +116,7 @@ def q_head(feature_dim, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, le
     One hidden layer of 128 units with batch norm and LeakyReLU, as in the paper's MNIST network."""
     n_out = n_categories + n_continuous * (2 if learn_variance else 1)
     return nn.Sequential(nn.Linear(feature_dim, hidden, bias=False), nn.BatchNorm1d(hidden),
-                         gan.leaky_relu(), nn.Linear(hidden, n_out))
+                         nets.leaky_relu(), nn.Linear(hidden, n_out))
 
 
 def split_q(output, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
@@ -142,15 +139,15 @@ def make_infogan(noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_
     noise_std=1 is the paper's z ~ N(0, I). Any other value puts ScaleNoise(noise_dim, noise_std)
     right after the generator's input-shape check, so that its noise is z ~ N(0, noise_std^2 I)
     (notebook 09, exercise 5: a smaller scale gives the categorical code a head start)."""
-    generator = gan.dcgan_generator(noise_dim + n_categories + n_continuous)
+    generator = nets.dcgan_generator(noise_dim + n_categories + n_continuous)
     if noise_std != 1.0:
         generator.insert(1, ScaleNoise(noise_dim, noise_std))
-    body = gan.dcgan_discriminator_body()
+    body = nets.dcgan_discriminator_body()
     feature_dim = body(torch.zeros(2, 1, 28, 28)).shape[1]
     discriminator = InfoDiscriminator(body, nn.Linear(feature_dim, 1),
                                       q_head(feature_dim, n_categories, n_continuous, learn_variance))
-    generator.apply(gan.init_dcgan_weights)
-    discriminator.apply(gan.init_dcgan_weights)
+    generator.apply(nets.init_dcgan_weights)
+    discriminator.apply(nets.init_dcgan_weights)
     return generator, discriminator
 
 
@@ -206,75 +203,74 @@ def infogan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, noi
             "d_fake": torch.sigmoid(fake_logits).mean().detach()}
 
 
-# ---- training ------------------------------------------------------------------------------------
+# ---- the recipe ----------------------------------------------------------------------------------
 
 
-def train_infogan(generator, discriminator, x_train, steps, batch_size, lr_g, lr_d,
-                  noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
-                  lambda_cat=1.0, lambda_cont=1.0, learn_variance=False, noise_std=None,
-                  betas=(0.5, 0.999), seed=0, callback=None, every=None, desc="InfoGAN", progress=True):
-    """Adam on `infogan_step` over shuffled batches of x_train (Q trains with D's optimizer);
-    returns the history (d_loss, g_loss, info_loss, mi_cat, d_real, d_fake, seconds per step).
-    `learn_variance` and `noise_std` are part of the config for the networks (see make_infogan);
-    unused here. x_train: images in [-1, 1]."""
-    checks.check_images(x_train, "symmetric", "x_train")
-    g_optimizer = torch.optim.Adam(generator.parameters(), lr=lr_g, betas=betas)
-    d_optimizer = torch.optim.Adam(discriminator.parameters(), lr=lr_d, betas=betas)
-    batches = batch_stream(x_train, batch_size=batch_size, generator=torch.Generator().manual_seed(seed))
+@dataclass(frozen=True)
+class InfoGANConfig(recipe.RunConfig):
+    """An InfoGAN run: the code layout, the information weights, the Q head's variance and the
+    scale of the noise input (see make_infogan), Adam per player (Q trains with D)."""
 
-    def step(x):
-        return infogan_step(generator, discriminator, g_optimizer, d_optimizer, x, noise_dim,
-                            n_categories, n_continuous, lambda_cat, lambda_cont)
-
-    return fit_modules((generator, discriminator), step, batches, steps, callback=callback,
-                       every=every, desc=desc, progress=progress)
+    noise_dim: int = NOISE_DIM
+    n_categories: int = N_CATEGORIES
+    n_continuous: int = N_CONTINUOUS
+    lambda_cat: float = 1.0
+    lambda_cont: float = 0.1
+    learn_variance: bool = False
+    noise_std: float = 1.0
+    lr_g: float = 1e-3
+    lr_d: float = 2e-4
+    betas: tuple = (0.5, 0.999)
 
 
-CHECKPOINT_NAME = "infogan"
+def config(data, schedule, **settings):
+    """The InfoGANConfig for `schedule`: DEFAULTS, then `settings`."""
+    return recipe.make_config(InfoGANConfig, {"schedule": schedule, **DEFAULTS[schedule]}, data,
+                              **settings)
+
+
+def build(config):
+    generator, discriminator = make_infogan(config.noise_dim, config.n_categories,
+                                            config.n_continuous, config.learn_variance,
+                                            config.noise_std)
+    return {"generator": generator, "discriminator": discriminator}
+
+
+def step(modules, optimizers, x, config):
+    return infogan_step(modules["generator"], modules["discriminator"], optimizers["generator"],
+                        optimizers["discriminator"], x, config.noise_dim, config.n_categories,
+                        config.n_continuous, config.lambda_cat, config.lambda_cont)
+
+
+def category_snapshots(modules, config, columns=8):
+    """Snapshots of G at fixed (z, c): row i of each grid has categorical code i, the continuous
+    codes at 0, and the same `columns` noise vectors in every row."""
+    k = config.n_categories
+    z_fixed = torch.randn(columns, config.noise_dim).repeat(k, 1)
+    latent = make_latent(z_fixed, torch.arange(k).repeat_interleave(columns),
+                         torch.zeros(columns * k, config.n_continuous), k)
+    latent = latent.to(recipe.device_of(modules["generator"]))
+    return lambda: nets.generate(modules["generator"], latent)
+
+
+def image_data(config, data):
+    return (checks.check_images(data.x_train, "symmetric", "x_train"),)
+
+
+RECIPE = recipe.Recipe("infogan", build, recipe.adam_per_player, step, tensors=image_data,
+                       snapshot=category_snapshots, adversarial=True)
 
 
 def load_or_train_infogan(x_train, dataset, schedule, device, seed=0, snapshots=8, name=None,
-                          progress=True, **overrides):
-    """The InfoGAN, loaded from its checkpoint, else trained (notebook 09; the comparison table).
-
-    Hyper-parameters are DEFAULTS[schedule] updated by `overrides`; x_train in [-1, 1]. The
-    checkpoint is checkpoint_path(name or "infogan", dataset, schedule) with modules
-    {"generator", "discriminator"} (the discriminator carries Q). meta holds the history, seconds,
-    steps, device, config (noise size and code layout included) and `snapshots` grids of G at
-    fixed (z, c) during training: row i of each grid has categorical code i.
-    Returns (generator, discriminator, meta), both in eval mode. Sample with `sample_images`.
-    """
-    config = {**DEFAULTS[schedule], **overrides}
-    layout = {k: config[k] for k in ("noise_dim", "n_categories", "n_continuous")}
-    with torch.random.fork_rng(devices=[]):
-        torch.manual_seed(seed)
-        generator, discriminator = make_infogan(**layout, learn_variance=config["learn_variance"],
-                                                noise_std=config["noise_std"])
-        k = config["n_categories"]
-        z_fixed = torch.randn(8, config["noise_dim"]).repeat(k, 1)  # 8 columns of noise per category
-        latent_fixed = make_latent(z_fixed, torch.arange(k).repeat_interleave(8),
-                                   torch.zeros(8 * k, config["n_continuous"]), k)
-    generator, discriminator = generator.to(device), discriminator.to(device)
-    latent_fixed = latent_fixed.to(device)
-    path = checkpoints.checkpoint_path(name or CHECKPOINT_NAME, dataset, schedule)
-
-    def train():
-        kept = gan.Snapshots(lambda: gan.generate(generator, latent_fixed), config["steps"], snapshots)
-        torch.manual_seed(seed)
-        start = time.perf_counter()
-        history = train_infogan(generator, discriminator, x_train, seed=seed, callback=kept.callback,
-                                every=kept.every, progress=progress, **config)
-        # a diverged model is never saved, and never scored
-        check_not_diverged(history, {"generator": generator, "discriminator": discriminator})
-        return {"history": history, "seconds": time.perf_counter() - start,
-                "steps": len(history["seconds"]), "device": str(device), "recipe": "infogan",
-                "config": config, "snapshots": kept.as_dict()}
-
-    meta, _ = checkpoints.load_or_train(path, {"generator": generator,
-                                               "discriminator": discriminator}, train)
-    generator.eval()
-    discriminator.eval()
-    return generator, discriminator, meta
+                          progress=True, store=None, **settings):
+    """The InfoGAN, loaded from its checkpoint, else trained (notebook 09; the comparison table),
+    as every recipe's load_or_train does; the discriminator carries Q; the snapshots are
+    `category_snapshots`. Returns (generator, discriminator, meta), in eval mode. Sample with
+    `sample_images`."""
+    data = recipe.RunData(dataset, x_train)
+    modules, meta = recipe.load_or_train(RECIPE, config(data, schedule, seed=seed, **settings), data,
+                                         device, name=name, snapshots=snapshots, progress=progress, store=store)
+    return modules["generator"], modules["discriminator"], meta
 
 
 # ---- reading the codes: traversals, predicted categories, matching -------------------------------
@@ -288,7 +284,7 @@ def category_grid(generator, noise, n_categories=N_CATEGORIES, n_continuous=N_CO
     latent = make_latent(noise.repeat_interleave(n_categories, 0), categories,
                          torch.zeros(rows * n_categories, n_continuous, device=noise.device),
                          n_categories)
-    return gan.generate(generator, latent)
+    return nets.generate(generator, latent)
 
 
 def continuous_traversal(generator, noise, code, values, n_categories=N_CATEGORIES,
@@ -304,7 +300,7 @@ def continuous_traversal(generator, noise, code, values, n_categories=N_CATEGORI
     categories = torch.arange(n_categories, device=noise.device).repeat_interleave(n_values)
     latent = make_latent(noise.reshape(1, -1).expand(len(categories), -1), categories, continuous,
                          n_categories)
-    return gan.generate(generator, latent)
+    return nets.generate(generator, latent)
 
 
 @torch.no_grad()
@@ -312,76 +308,13 @@ def predict_codes(discriminator, x, n_categories=N_CATEGORIES, n_continuous=N_CO
                   batch_size=1000):
     """Q's reading of images x: (category = argmax of the logits (N,), means of the continuous
     codes (N, k)), in eval mode, in batches."""
-    was_training = discriminator.training
-    discriminator.eval()
     categories, means = [], []
-    for chunk in x.split(batch_size):
-        logits, mean, _ = split_q(discriminator.q(chunk), n_categories, n_continuous)
-        categories.append(logits.argmax(1))
-        means.append(mean)
-    discriminator.train(was_training)
+    with nets.eval_mode(discriminator):
+        for chunk in x.split(batch_size):
+            logits, mean, _ = split_q(discriminator.q(chunk), n_categories, n_continuous)
+            categories.append(logits.argmax(1))
+            means.append(mean)
     return torch.cat(categories), torch.cat(means)
-
-
-def best_matching(clusters, labels, n_clusters=None, n_classes=None):
-    """The one-to-one map cluster -> class that agrees with the most labels (Hungarian algorithm).
-
-    Returns (mapping (n_clusters,) with mapping[cluster] = class, counts (n_clusters, n_classes)).
-    """
-    clusters = torch.as_tensor(clusters).cpu().long()
-    labels = torch.as_tensor(labels).cpu().long()
-    if clusters.shape != labels.shape or clusters.dim() != 1:
-        raise ValueError(f"clusters and labels should be 1-D of the same length, got "
-                         f"{tuple(clusters.shape)} and {tuple(labels.shape)}.")
-    n_clusters = n_clusters or int(clusters.max()) + 1
-    n_classes = n_classes or int(labels.max()) + 1
-    counts = torch.zeros(n_clusters, n_classes, dtype=torch.long)
-    counts.index_put_((clusters, labels), torch.ones_like(clusters), accumulate=True)
-    rows, cols = linear_sum_assignment(counts.numpy(), maximize=True)
-    mapping = torch.full((n_clusters,), -1, dtype=torch.long)
-    mapping[torch.as_tensor(rows)] = torch.as_tensor(cols)
-    return mapping, counts
-
-
-def matching_accuracy(clusters, labels, n_clusters=None, n_classes=None):
-    """Unsupervised classification accuracy: the share of examples whose cluster, mapped to a
-    class by the best one-to-one matching (`best_matching`), is their label. A float in [0, 1]."""
-    mapping, counts = best_matching(clusters, labels, n_clusters, n_classes)
-    matched = counts[mapping >= 0, mapping[mapping >= 0]].sum()
-    return float(matched) / float(counts.sum())
-
-
-def kmeans(x, k, iterations=50, restarts=3, seed=0):
-    """Lloyd's k-means on the rows of x (N, d), best of `restarts` seeded k-means++ starts.
-
-    Returns (assignments (N,), centres (k, d), inertia = sum of squared distances to the centres).
-    """
-    x = checks.check_finite(checks.check_batch(x, "x"), "x").flatten(1).float()
-    rng = torch.Generator().manual_seed(seed)
-    best = None
-    for _ in range(restarts):
-        centres = _kmeans_plus_plus(x, k, rng)
-        for _ in range(iterations):
-            assignments = torch.cdist(x, centres).argmin(1)
-            new = torch.stack([x[assignments == j].mean(0) if (assignments == j).any() else centres[j]
-                               for j in range(k)])
-            if torch.allclose(new, centres):
-                break
-            centres = new
-        assignments = torch.cdist(x, centres).argmin(1)
-        inertia = float((x - centres[assignments]).pow(2).sum())
-        if best is None or inertia < best[2]:
-            best = (assignments, centres, inertia)
-    return best
-
-
-def _kmeans_plus_plus(x, k, rng):
-    """k-means++ seeding: each new centre is a point drawn with probability ~ squared distance."""
-    centres = [x[torch.randint(len(x), (1,), generator=rng).item()]]
-    for _ in range(k - 1):
-        d2 = torch.cdist(x, torch.stack(centres)).min(1).values.pow(2).cpu()
-        centres.append(x[torch.multinomial(d2 / d2.sum(), 1, generator=rng).item()])
-    return torch.stack(centres)
 
 
 def code_entropy(n_categories=N_CATEGORIES):
@@ -423,7 +356,7 @@ def code_effects(generator, code, values=(-2.0, -1.0, 0.0, 1.0, 2.0), n=200, see
     stats, codes = [], []
     for value in values:
         latent[:, column] = value
-        stats.append(image_statistics(gan.generate(generator, latent)))
+        stats.append(image_statistics(nets.generate(generator, latent)))
         codes.append(torch.full((n,), float(value), device=device))
     codes = torch.cat(codes)
     effects = {}

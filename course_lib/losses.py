@@ -302,3 +302,11 @@ def acgan_generator_loss(fake_source, fake_class, fake_labels):
     = gan_generator_loss_nonsaturating(fake_source) + acgan_class_loss(fake_class, fake_labels).
     """
     return gan_generator_loss_nonsaturating(fake_source) + acgan_class_loss(fake_class, fake_labels)
+
+
+def optimal_discriminator(p_data, p_g):
+    """D*(x) = p_data(x) / (p_data(x) + p_g(x)), from the two densities at x (notebook 04)."""
+    p_data, p_g = torch.as_tensor(p_data), torch.as_tensor(p_g)
+    if (p_data < 0).any() or (p_g < 0).any():
+        raise ValueError("densities must be non-negative.")
+    return p_data / (p_data + p_g)

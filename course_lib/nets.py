@@ -1,7 +1,18 @@
-"""Building blocks for 28x28x1 images: MLPs and small conv encoders/decoders (notebook 01)."""
+"""Building blocks of every model: MLPs, conv encoders/decoders (notebook 01), the GAN networks
+(notebooks 04 and 05: generators, `Discriminator(body, head)`, DCGAN init), and `eval_mode`.
+
+Every discriminator is a `Discriminator(body, head)`: `body` maps an input to a feature vector and
+`head` (one linear layer) maps the features to one logit. Later chapters reuse the pieces: an
+auxiliary classifier (ACGAN) or a code predictor (InfoGAN) is another head on the same body, a
+critic for WGAN-GP is the body built with `norm="none"` or `"layer"` (no batch norm), and a
+conditional model feeds the condition as extra inputs (a larger `latent_dim` for a generator,
+extra `in_channels` for the DCGAN discriminator, a larger `in_shape` for the MLP one).
+"""
 
 import math
+from contextlib import contextmanager
 
+import torch
 from torch import nn
 
 IMAGE_SHAPE = (1, 28, 28)
@@ -84,3 +95,149 @@ def conv_decoder(in_dim, channels=(64, 32), out_activation=None):
 def count_parameters(module):
     """Number of trainable parameters."""
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+NORMS = ("batch", "layer", "none")
+
+
+class Discriminator(nn.Module):
+    """logit = head(body(x)), one logit per example: D(x) = sigmoid(logit).
+
+    `features(x)` gives the body's output, so other heads can share the body.
+    """
+
+    def __init__(self, body, head):
+        super().__init__()
+        self.body, self.head = body, head
+
+    def features(self, x):
+        return self.body(x)
+
+    def forward(self, x):
+        return self.head(self.body(x)).squeeze(1)
+
+
+def leaky_relu():
+    """LeakyReLU with slope 0.2 for negative inputs (the DCGAN choice)."""
+    return nn.LeakyReLU(0.2)
+
+
+def mlp_generator(latent_dim, out_shape=IMAGE_SHAPE, hidden=(256, 512, 1024), out_activation=nn.Tanh,
+                  activation=leaky_relu):
+    """z (B, latent_dim) -> x (B, *out_shape): an MLP; tanh output for images in [-1, 1].
+
+    For 2-D points use out_shape=(2,) and out_activation=None (points are not bounded).
+    """
+    out_dim = math.prod(out_shape)
+    layers = [ExpectShape((latent_dim,), "latent"), *mlp([latent_dim, *hidden, out_dim], activation)]
+    if out_activation is not None:
+        layers.append(out_activation())
+    if len(out_shape) > 1:
+        layers.append(nn.Unflatten(1, tuple(out_shape)))
+    return nn.Sequential(*layers)
+
+
+def mlp_discriminator(in_shape=IMAGE_SHAPE, hidden=(512, 256)):
+    """x (B, *in_shape) -> logit (B,): LeakyReLU(0.2) MLP body, linear head."""
+    in_dim = math.prod(in_shape)
+    body = nn.Sequential(ExpectShape(in_shape, "discriminator input"), nn.Flatten(),
+                         *mlp([in_dim, *hidden], leaky_relu, leaky_relu))
+    return Discriminator(body, nn.Linear(hidden[-1], 1))
+
+
+def dcgan_generator(latent_dim, channels=(64, 32), out_channels=1):
+    """z (B, latent_dim) -> image (B, out_channels, 28, 28) in [-1, 1] (notebook 05).
+
+    Project and reshape to 7x7, then two stride-2 transposed convolutions (7 -> 14 -> 28), batch
+    norm and ReLU after every layer but the last, tanh output. No pooling, no fully connected
+    hidden layers. A conditional generator passes latent_dim = noise size + condition size.
+    """
+    c1, c2 = channels
+    return nn.Sequential(
+        ExpectShape((latent_dim,), "latent"),
+        nn.Linear(latent_dim, c1 * 7 * 7, bias=False),
+        nn.Unflatten(1, (c1, 7, 7)),
+        nn.BatchNorm2d(c1), nn.ReLU(),
+        nn.ConvTranspose2d(c1, c2, 4, stride=2, padding=1, bias=False),  # 7 -> 14
+        nn.BatchNorm2d(c2), nn.ReLU(),
+        nn.ConvTranspose2d(c2, out_channels, 4, stride=2, padding=1),  # 14 -> 28
+        nn.Tanh(),
+    )
+
+
+def _norm2d(norm, channels):
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "layer":  # normalises each example on its own: allowed in a WGAN-GP critic
+        return nn.GroupNorm(1, channels)
+    if norm == "none":
+        return nn.Identity()
+    raise ValueError(f"Unknown norm {norm!r}: expected one of {NORMS}.")
+
+
+def dcgan_discriminator_body(in_channels=1, channels=(32, 64), norm="batch"):
+    """Image (B, in_channels, 28, 28) -> features (B, channels[1] * 7 * 7).
+
+    Two stride-2 convolutions (28 -> 14 -> 7) with LeakyReLU(0.2); no norm on the first layer
+    (it sees the raw images), `norm` ('batch', 'layer' or 'none') on the second.
+    """
+    c1, c2 = channels
+    return nn.Sequential(
+        ExpectShape((in_channels, *IMAGE_SHAPE[1:]), "discriminator input"),
+        nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # 28 -> 14
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1, bias=norm == "none"),  # 14 -> 7
+        _norm2d(norm, c2), nn.LeakyReLU(0.2),
+        nn.Flatten(),
+    )
+
+
+def dcgan_discriminator(in_channels=1, channels=(32, 64), norm="batch"):
+    """Image (B, in_channels, 28, 28) -> logit (B,): the DCGAN body and a linear head."""
+    body = dcgan_discriminator_body(in_channels, channels, norm)
+    return Discriminator(body, nn.Linear(channels[1] * 7 * 7, 1))
+
+
+@torch.no_grad()
+def init_dcgan_weights(module):
+    """DCGAN initialisation, for `model.apply(init_dcgan_weights)`: every convolution and linear
+    weight ~ N(0, 0.02), batch-norm scale ~ N(1, 0.02), all biases 0."""
+    if isinstance(module, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
+        nn.init.normal_(module.weight, 0.0, 0.02)
+        if module.bias is not None:
+            nn.init.zeros_(module.bias)
+    elif isinstance(module, (nn.BatchNorm1d, nn.BatchNorm2d, nn.GroupNorm)):
+        nn.init.normal_(module.weight, 1.0, 0.02)
+        nn.init.zeros_(module.bias)
+
+
+@torch.no_grad()
+def generate(generator, z):
+    """G(z) in eval mode (batch norm uses its running statistics), restoring the mode after."""
+    with eval_mode(generator):
+        return generator(z)
+
+
+@contextmanager
+def eval_mode(*modules):
+    """Inside the block every module is in eval mode (batch norm uses its running statistics,
+    dropout is off); afterwards each gets back the mode it had, also after an error."""
+    was_training = [module.training for module in modules]
+    try:
+        for module in modules:
+            module.eval()
+        yield
+    finally:
+        for module, mode in zip(modules, was_training):
+            module.train(mode)
+
+
+def sample_noise(n, latent_dim, device=None):
+    """z ~ N(0, I): (n, latent_dim)."""
+    return torch.randn(n, latent_dim, device=device)
+
+
+def toy_gan(latent_dim, hidden=(128, 128, 128)):
+    """(generator, discriminator) for 2-D points: ReLU MLP generator with a linear output (points
+    are not bounded), LeakyReLU MLP discriminator (notebooks 04 and 08)."""
+    return (mlp_generator(latent_dim, (2,), hidden=hidden, out_activation=None, activation=nn.ReLU),
+            mlp_discriminator((2,), hidden=hidden))

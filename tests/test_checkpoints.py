@@ -142,13 +142,14 @@ def test_load_or_train_trains_once_then_loads(tmp_path, capsys):
     assert f"saved {path}" in out and f"loaded {path}" in out
 
 
-def test_checkpoint_path(isolated_course_env):
-    path = checkpoints.checkpoint_path("vae", "fashion-mnist", "smoke")
-    assert path.parent == isolated_course_env["checkpoints"]
-    assert path == checkpoints.checkpoint_dir() / "vae-fashion-mnist-smoke.pt"
-    assert "fashion-mnist" in path.name and "smoke" in path.name
-    assert checkpoints.checkpoint_path("vae", "mnist", "full") != path
-    assert checkpoints.checkpoint_path("vae", "fashion-mnist", "full") != path
+def test_store_and_saved(isolated_course_env):
+    assert checkpoints.Store().folder == checkpoints.checkpoint_dir() == isolated_course_env["checkpoints"]
+    assert checkpoints.Store("elsewhere").folder == Path("elsewhere")
+    folder = checkpoints.checkpoint_dir()
+    folder.mkdir(parents=True)
+    for name in ("vae-mnist-smoke-b.pt", "vae-mnist-smoke-a.pt", "vae-mnist-full-a.pt", "vae-mnist-smoke-a.pt.sha256"):
+        (folder / name).write_text("")
+    assert [p.name for p in checkpoints.saved("vae-mnist-smoke")] == ["vae-mnist-smoke-a.pt", "vae-mnist-smoke-b.pt"]
 
 
 # ---- shared folders, interrupted saves, foreign files, damaged metadata ------------------------
@@ -238,8 +239,7 @@ def test_ctrl_c_at_any_line_of_a_save_never_blocks_a_later_run(tmp_path):
             sys.settrace(previous)
         assert set(os.listdir(folder)) <= {"net.pt", "net.pt.sha256"}, (n, os.listdir(folder))
         try:  # where training is switched off, a lone .pt is refused as an interrupted save
-            with checkpoints.training_allowed(False):
-                checkpoints.load_checkpoint(path)
+            checkpoints.load_checkpoint(path)
         except CheckpointError as err:
             assert "interrupted" in str(err), (n, err)
 
@@ -260,8 +260,8 @@ def test_lone_pt_is_trained_again_or_refused_under_evaluate(tmp_path, capsys):
     path = tmp_path / "net.pt"
     checkpoints.save_checkpoint(path, {"net": small_net(0)})
     (tmp_path / "net.pt.sha256").unlink()
-    with checkpoints.training_allowed(False), pytest.raises(CheckpointError, match="interrupted"):
-        checkpoints.load_or_train(path, {"net": small_net(1)}, lambda: {})
+    with pytest.raises(CheckpointError, match="interrupted"):
+        checkpoints.load_or_train(path, {"net": small_net(1)}, lambda: {}, train_missing=False)
     net = small_net(1)
     meta, trained = checkpoints.load_or_train(path, {"net": net}, lambda: {"again": True})
     assert trained and meta == {"again": True}

@@ -1,5 +1,7 @@
 """Input checks (course_lib.checks) and the public functions that call them (issue 17, item 9)."""
 
+from types import SimpleNamespace
+
 import pytest
 import torch
 
@@ -72,14 +74,14 @@ def test_scale_images_refuses_0_to_255_floats():
 def test_vae_and_autoencoder_training_refuse_symmetric_images():
     x = torch.rand(16, 1, 28, 28) * 2 - 1  # GAN-scaled data
     message = r"x_train should have values in \[0, 1\] \(scale 'unit'\).*scale='unit'"
+    ds = SimpleNamespace(name="gan-scaled", x_train=x, y_train=torch.arange(16) % 10)
+    settings = dict(steps=1, batch_size=8, progress=False)
     with pytest.raises(ValueError, match=message):
-        vae.train_vae(vae.make_vae("mlp", 2), x, steps=1, batch_size=8, lr=1e-3, progress=False)
+        vae.load_or_train_vae("mlp", 2, ds, "smoke", "cpu", **settings)
     with pytest.raises(ValueError, match=message):
-        cvae.train_cvae(cvae.make_cvae(10, "mlp", 2), x, torch.arange(16) % 10, steps=1,
-                        batch_size=8, lr=1e-3, progress=False)
+        cvae.load_or_train_cvae("mlp", 2, ds, "smoke", "cpu", **settings)
     with pytest.raises(ValueError, match=message):
-        autoencoders.train_autoencoder(autoencoders.make_autoencoder("mlp", 2), x, steps=1,
-                                       batch_size=8, lr=1e-3, progress=False)
+        autoencoders.load_or_train_autoencoder("mlp", 2, ds, "smoke", "cpu", **settings)
 
 
 # ---- checkpoints with non-finite weights (item 7) ----------------------------------------------

@@ -1,12 +1,13 @@
 """GAN recipes (notebooks 04-05): losses, optimal discriminator, mode metric, networks, steps."""
 
+import dataclasses
 import math
 
 import pytest
 import torch
 from torch import nn
 
-from course_lib import checkpoints, data, exercises, gan, losses, metrics_toy, train
+from course_lib import checkpoints, data, exercises, gan, losses, nets, recipe, toy, train
 
 # ---- losses against hand-computed values ---------------------------------------------------------
 # Logits l with D = sigmoid(l): l = 0 -> D = 1/2; l = log 3 -> D = 3/4; l = -log 3 -> D = 1/4.
@@ -75,17 +76,17 @@ def normal_pdf(x, mu, sd):
 def test_optimal_discriminator_two_gaussians():
     # p_data = N(0, 1), p_g = N(2, 1): log p_data - log p_g = 2 - 2x, so D*(x) = sigmoid(2 - 2x).
     x = torch.linspace(-4, 6, 101, dtype=torch.float64)
-    d_star = gan.optimal_discriminator(normal_pdf(x, 0, 1), normal_pdf(x, 2, 1))
+    d_star = losses.optimal_discriminator(normal_pdf(x, 0, 1), normal_pdf(x, 2, 1))
     torch.testing.assert_close(d_star, torch.sigmoid(2 - 2 * x))
-    assert gan.optimal_discriminator(normal_pdf(torch.tensor(1.0), 0, 1),
+    assert losses.optimal_discriminator(normal_pdf(torch.tensor(1.0), 0, 1),
                                      normal_pdf(torch.tensor(1.0), 2, 1)).item() == pytest.approx(0.5)
 
 
 def test_optimal_discriminator_is_half_when_densities_match():
     p = torch.rand(10, dtype=torch.float64) + 0.1
-    torch.testing.assert_close(gan.optimal_discriminator(p, p), torch.full_like(p, 0.5))
+    torch.testing.assert_close(losses.optimal_discriminator(p, p), torch.full_like(p, 0.5))
     with pytest.raises(ValueError, match="non-negative"):
-        gan.optimal_discriminator(torch.tensor([-0.1]), torch.tensor([1.0]))
+        losses.optimal_discriminator(torch.tensor([-0.1]), torch.tensor([1.0]))
 
 
 def test_value_at_optimal_discriminator_is_minus_log4_plus_2jsd():
@@ -93,7 +94,7 @@ def test_value_at_optimal_discriminator_is_minus_log4_plus_2jsd():
     x = torch.linspace(-12, 14, 200_001, dtype=torch.float64)
     dx = x[1] - x[0]
     p, q = normal_pdf(x, 0, 1), normal_pdf(x, 2, 1.5)
-    d = gan.optimal_discriminator(p, q)
+    d = losses.optimal_discriminator(p, q)
     value = ((p * d.log() + q * (1 - d).log()) * dx).sum()
     m = (p + q) / 2
     jsd = 0.5 * ((p * (p / m).log()) * dx).sum() + 0.5 * ((q * (q / m).log()) * dx).sum()
@@ -107,7 +108,7 @@ def test_value_at_optimal_discriminator_is_minus_log4_plus_2jsd():
 def test_mode_coverage_true_samples_cover_all_ring_modes():
     modes = data.ring_modes()
     points, _ = data.sample_mixture(modes, 2500, 0.05, generator=torch.Generator().manual_seed(0))
-    result = metrics_toy.mode_coverage(points, modes, 0.05)
+    result = toy.mode_coverage(points, modes, 0.05)
     assert result["modes_covered"] == 8 and result["n_modes"] == 8
     # within 3 sigma in 2-D: 1 - exp(-9/2) = 0.989
     assert result["high_quality_fraction"] == pytest.approx(1 - math.exp(-4.5), abs=0.01)
@@ -116,7 +117,7 @@ def test_mode_coverage_true_samples_cover_all_ring_modes():
 
 def test_mode_coverage_exact_modes():
     modes = data.grid_modes()
-    result = metrics_toy.mode_coverage(modes.repeat(100, 1), modes, 0.05)
+    result = toy.mode_coverage(modes.repeat(100, 1), modes, 0.05)
     assert result["modes_covered"] == 25 and result["high_quality_fraction"] == 1.0
     assert result["counts"] == [100] * 25
 
@@ -124,7 +125,7 @@ def test_mode_coverage_exact_modes():
 def test_mode_coverage_one_mode():
     modes = data.ring_modes()
     points = modes[3] + 0.05 * torch.randn(2500, 2, generator=torch.Generator().manual_seed(1))
-    result = metrics_toy.mode_coverage(points, modes, 0.05)
+    result = toy.mode_coverage(points, modes, 0.05)
     assert result["modes_covered"] == 1
     assert result["counts"][3] == sum(result["counts"]) > 2400
 
@@ -132,7 +133,7 @@ def test_mode_coverage_one_mode():
 def test_mode_coverage_uniform_noise_is_mostly_low_quality():
     modes = data.ring_modes()
     points = torch.rand(2500, 2, generator=torch.Generator().manual_seed(2)) * 4 - 2
-    result = metrics_toy.mode_coverage(points, modes, 0.05)
+    result = toy.mode_coverage(points, modes, 0.05)
     # 8 discs of radius 0.15 cover 8 pi 0.15^2 / 16 = 3.5% of the square [-2, 2]^2
     assert result["high_quality_fraction"] == pytest.approx(8 * math.pi * 0.15**2 / 16, abs=0.012)
     assert result["modes_covered"] == 8  # with 2,500 points each small disc still gets hit
@@ -141,18 +142,18 @@ def test_mode_coverage_uniform_noise_is_mostly_low_quality():
 def test_mode_coverage_threshold_and_min_count():
     modes = torch.tensor([[0.0, 0.0], [10.0, 0.0]])
     points = torch.tensor([[0.29, 0.0], [0.31, 0.0], [10.0, 0.0]])
-    result = metrics_toy.mode_coverage(points, modes, sigma=0.1)
+    result = toy.mode_coverage(points, modes, sigma=0.1)
     assert result["counts"] == [1, 1] and result["high_quality_fraction"] == pytest.approx(2 / 3)
-    assert metrics_toy.mode_coverage(points, modes, 0.1, min_count=2)["modes_covered"] == 0
+    assert toy.mode_coverage(points, modes, 0.1, min_count=2)["modes_covered"] == 0
 
 
 def test_mode_coverage_errors():
     with pytest.raises(ValueError, match="sigma must be positive"):
-        metrics_toy.mode_coverage(torch.zeros(3, 2), data.ring_modes(), 0)
+        toy.mode_coverage(torch.zeros(3, 2), data.ring_modes(), 0)
     with pytest.raises(ValueError, match="samples are 3-D but modes are 2-D"):
-        metrics_toy.mode_coverage(torch.zeros(3, 3), data.ring_modes(), 0.05)
+        toy.mode_coverage(torch.zeros(3, 3), data.ring_modes(), 0.05)
     with pytest.raises(ValueError, match=r"\(n, dim\)"):
-        metrics_toy.mode_coverage(torch.zeros(3), data.ring_modes(), 0.05)
+        toy.mode_coverage(torch.zeros(3), data.ring_modes(), 0.05)
 
 
 # ---- networks ------------------------------------------------------------------------------------
@@ -192,7 +193,7 @@ def test_unknown_names_fail_clearly():
     with pytest.raises(ValueError, match="Unknown GAN recipe 'vae'"):
         gan.make_gan("vae", 4)
     with pytest.raises(ValueError, match="Unknown norm 'instance'"):
-        gan.dcgan_discriminator(norm="instance")
+        nets.dcgan_discriminator(norm="instance")
     generator, discriminator = gan.make_gan("toy", 2)
     opt = torch.optim.SGD(generator.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="Unknown generator loss 'hinge'"):
@@ -202,7 +203,7 @@ def test_unknown_names_fail_clearly():
 @pytest.mark.parametrize("norm, kind", [("batch", nn.BatchNorm2d), ("layer", nn.GroupNorm),
                                         ("none", None)])
 def test_critic_variants_have_no_batch_norm_unless_asked(norm, kind):
-    discriminator = gan.dcgan_discriminator(norm=norm, in_channels=3)
+    discriminator = nets.dcgan_discriminator(norm=norm, in_channels=3)
     kinds = {type(m) for m in discriminator.modules()}
     assert (nn.BatchNorm2d in kinds) == (norm == "batch")
     if kind is not None:
@@ -258,7 +259,7 @@ def test_discriminator_learns_optimal_d_on_1d_gaussians():
     torch.manual_seed(0)
     g = torch.Generator().manual_seed(0)
     real, fake = torch.randn(4000, 1, generator=g), torch.randn(4000, 1, generator=g) + 2
-    discriminator = gan.mlp_discriminator((1,), hidden=(16,))
+    discriminator = nets.mlp_discriminator((1,), hidden=(16,))
     opt = torch.optim.Adam(discriminator.parameters(), lr=0.02)
     for _ in range(300):
         loss = losses.gan_discriminator_loss(discriminator(real), discriminator(fake))
@@ -272,22 +273,22 @@ def test_discriminator_learns_optimal_d_on_1d_gaussians():
 
 
 def test_train_gan_toy_history_and_time_budget():
-    torch.manual_seed(0)
     points, _, _ = data.toy_mixture("ring", 512, generator=torch.Generator().manual_seed(0))
-    generator, discriminator = gan.make_gan("toy", 2)
+    ring = recipe.RunData("ring", points)
+    config = gan.config("toy", ring, "smoke", steps=6, batch_size=32, latent_dim=2)
     seen = []
-    history = gan.train_gan(generator, discriminator, points, steps=6, batch_size=32, lr_g=1e-3,
-                            lr_d=1e-3, latent_dim=2, callback=lambda i, h: seen.append(i),
-                            every=4, progress=False)
+    modules, meta = recipe.train(gan.RECIPES["toy"], config, ring, "cpu", snapshots=0,
+                                 callback=lambda i, h: seen.append(i), every=4, progress=False)
+    history = meta["history"]
     assert seen == [3, 5]
     assert {"d_loss", "g_loss", "d_real", "d_fake", "seconds"} <= set(history)
     assert all(len(v) == 6 for v in history.values())
-    assert not generator.training and not discriminator.training
+    assert not any(module.training for module in modules.values())
     seen.clear()
-    history = gan.train_gan(generator, discriminator, points, steps=10_000, batch_size=32,
-                            lr_g=1e-3, lr_d=1e-3, latent_dim=2, max_seconds=0.0,
-                            callback=lambda i, h: seen.append(i), progress=False)
-    assert len(history["d_loss"]) == 1 and seen == [0]  # stopped after the first step
+    config = dataclasses.replace(config, steps=10_000, max_seconds=0.0)
+    _, meta = recipe.train(gan.RECIPES["toy"], config, ring, "cpu", snapshots=0,
+                           callback=lambda i, h: seen.append(i), progress=False)
+    assert len(meta["history"]["d_loss"]) == 1 and seen == [0]  # stopped after the first step
 
 
 def test_generate_restores_mode_and_checkpoint_round_trip(tmp_path):
@@ -295,19 +296,19 @@ def test_generate_restores_mode_and_checkpoint_round_trip(tmp_path):
     generator, _ = gan.make_gan("dcgan", 8)
     generator.train()
     z = torch.randn(4, 8)
-    x = gan.generate(generator, z)
+    x = nets.generate(generator, z)
     assert generator.training and x.shape == (4, 1, 28, 28)
-    path = checkpoints.checkpoint_path("dcgan", "fashion-mnist", "smoke")
+    path = tmp_path / "dcgan.pt"
     checkpoints.save_checkpoint(path, {"generator": generator}, {"seconds": 1.5})
     fresh, _ = gan.make_gan("dcgan", 8)
     meta, trained = checkpoints.load_or_train(path, {"generator": fresh}, lambda: {})
     assert not trained and meta["seconds"] == 1.5
-    torch.testing.assert_close(gan.generate(fresh, z), gan.generate(generator, z))
+    torch.testing.assert_close(nets.generate(fresh, z), nets.generate(generator, z))
 
 
 def test_discriminator_map_grid():
-    discriminator = gan.mlp_discriminator((2,), hidden=(4,))
-    xs, ys, probs = gan.discriminator_map(discriminator, (-1, 1), n=5)
+    discriminator = nets.mlp_discriminator((2,), hidden=(4,))
+    xs, ys, probs = toy.discriminator_map(discriminator, (-1, 1), n=5)
     assert probs.shape == (5, 5) and ((probs > 0) & (probs < 1)).all()
     with torch.no_grad():
         expected = torch.sigmoid(discriminator(torch.tensor([[xs[4], ys[1]]])))
@@ -335,7 +336,7 @@ def test_check_optimal_discriminator_gaussians():
     def right(x, mu_d, sd_d, mu_g, sd_g):
         p_data = torch.exp(-0.5 * ((x - mu_d) / sd_d) ** 2) / sd_d
         p_g = torch.exp(-0.5 * ((x - mu_g) / sd_g) ** 2) / sd_g
-        return gan.optimal_discriminator(p_data, p_g)
+        return losses.optimal_discriminator(p_data, p_g)
 
     assert exercises.check_optimal_discriminator_gaussians(right) is True
     assert exercises.check_optimal_discriminator_gaussians(not_attempted) is False
@@ -349,14 +350,14 @@ def test_check_optimal_discriminator_gaussians():
 
 def test_check_mode_coverage():
     def right(samples, modes, sigma):
-        result = metrics_toy.mode_coverage(samples, modes, sigma)
+        result = toy.mode_coverage(samples, modes, sigma)
         return result["modes_covered"], result["high_quality_fraction"]
 
     assert exercises.check_mode_coverage(right) is True
     assert exercises.check_mode_coverage(not_attempted) is False
     with pytest.raises(AssertionError, match="modes covered"):  # counts modes with any sample
         exercises.check_mode_coverage(
-            lambda s, m, sg: (len(torch.unique(metrics_toy.nearest_mode(s, m)[0])), right(s, m, sg)[1]))
+            lambda s, m, sg: (len(torch.unique(toy.nearest_mode(s, m)[0])), right(s, m, sg)[1]))
     with pytest.raises(AssertionError, match="modes covered|high-quality fraction"):  # 2 sigma
         exercises.check_mode_coverage(lambda s, m, sg: right(s, m, sg * 2 / 3))
 
@@ -371,18 +372,18 @@ def test_check_conv_transpose_size():
 
 
 def test_check_dcgan_init():
-    assert exercises.check_dcgan_init(gan.init_dcgan_weights) is True
+    assert exercises.check_dcgan_init(nets.init_dcgan_weights) is True
     assert exercises.check_dcgan_init(not_attempted) is False
 
     def forgot_batch_norm(m):
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
-            gan.init_dcgan_weights(m)
+            nets.init_dcgan_weights(m)
 
     with pytest.raises(AssertionError, match="BatchNorm2d"):
         exercises.check_dcgan_init(forgot_batch_norm)
 
     def std_one_tenth(m):
-        gan.init_dcgan_weights(m)
+        nets.init_dcgan_weights(m)
         if isinstance(m, nn.Conv2d):
             nn.init.normal_(m.weight, 0, 0.1)
 
@@ -410,11 +411,11 @@ def test_load_or_train_gan_saves_meta_and_reloads(capsys):
     assert meta["config"]["latent_dim"] == 6 and meta["config"]["lr_g"] == 2e-4  # defaults kept
     assert meta["snapshots"]["steps"] == [2, 4]
     assert meta["snapshots"]["images"].shape == (2, 64, 1, 28, 28)
-    assert checkpoints.checkpoint_path("dcgan", "fashion-mnist", "smoke").is_file()
+    assert len(checkpoints.saved("dcgan-fashion-mnist-smoke")) == 1
     g2, _, meta2 = gan.load_or_train_gan("dcgan", x, "fashion-mnist", "smoke", "cpu", snapshots=2, **kwargs)
     assert "loaded" in capsys.readouterr().out and meta2["steps"] == 4
     z = torch.randn(3, 6)
-    torch.testing.assert_close(gan.generate(g2, z), gan.generate(g1, z))
+    torch.testing.assert_close(nets.generate(g2, z), nets.generate(g1, z))
     with pytest.raises(ValueError, match="Unknown image GAN recipe 'toy'"):
         gan.load_or_train_gan("toy", x, "fashion-mnist", "smoke", "cpu")
 
@@ -436,7 +437,7 @@ def test_snapshots_keep_a_grid_every_steps_over_n_and_at_the_end():
     from course_lib.train import fit
 
     draws = iter(range(100))
-    kept = gan.Snapshots(lambda: torch.full((2, 2), float(next(draws))), steps=10, n=4)
+    kept = train.Snapshots(lambda: torch.full((2, 2), float(next(draws))), steps=10, n=4)
     assert kept.every == 2
     fit(lambda batch: {"loss": batch}, iter(range(11)), 11, callback=kept.callback,
         every=kept.every, progress=False)
@@ -444,7 +445,7 @@ def test_snapshots_keep_a_grid_every_steps_over_n_and_at_the_end():
     assert out["steps"] == [2, 4, 6, 8, 10, 11]
     assert out["images"].shape == (6, 2, 2) and out["images"][:, 0, 0].tolist() == [0, 1, 2, 3, 4, 5]
     assert len(out["seconds"]) == 6 and out["seconds"] == sorted(out["seconds"])
-    none = gan.Snapshots(lambda: torch.zeros(1), steps=10, n=0)
+    none = train.Snapshots(lambda: torch.zeros(1), steps=10, n=0)
     assert none.callback is None and none.every is None
     assert none.as_dict()["images"].numel() == 0
 
@@ -453,18 +454,20 @@ def test_snapshots_keep_a_grid_every_steps_over_n_and_at_the_end():
 
 
 def test_train_gan_refuses_unit_images_and_non_finite_points():
-    generator, discriminator = gan.make_gan("mlp", 4)
-    kwargs = dict(steps=1, batch_size=4, lr_g=1e-3, lr_d=1e-3, latent_dim=4, progress=False)
+    def train(kind, x):
+        run_data = recipe.RunData("bad", x)
+        config = gan.config(kind, run_data, "smoke", steps=1, batch_size=4, latent_dim=4)
+        recipe.train(gan.RECIPES[kind], config, run_data, "cpu", progress=False)
+
     with pytest.raises(ValueError, match=r"x_train should have values in \[-1, 1\] \(scale "
                                          r"'symmetric'\), got values in \[0, 1\], none below 0"):
-        gan.train_gan(generator, discriminator, (torch.rand(8, 1, 28, 28) > 0.5).float(), **kwargs)
+        train("mlp", (torch.rand(8, 1, 28, 28) > 0.5).float())
     with pytest.raises(ValueError, match=r"should be floating point.*scale_images"):
-        gan.train_gan(generator, discriminator, torch.zeros(8, 1, 28, 28, dtype=torch.uint8), **kwargs)
-    generator, discriminator = gan.make_gan("toy", 4)
+        train("mlp", torch.zeros(8, 1, 28, 28, dtype=torch.uint8))
     points = torch.randn(8, 2)
     points[3, 1] = float("nan")
     with pytest.raises(ValueError, match=r"x_train should be finite, got 1 NaN"):
-        gan.train_gan(generator, discriminator, points, **kwargs)
+        train("toy", points)
 
 
 def test_load_or_train_gan_refuses_to_save_a_diverged_run():
@@ -475,7 +478,7 @@ def test_load_or_train_gan_refuses_to_save_a_diverged_run():
         gan.load_or_train_gan("dcgan", x, "fashion-mnist", "smoke", "cpu", steps=20, batch_size=8,
                               lr_g=1e3, lr_d=1e3, snapshots=0, progress=False)
     assert len(err.value.history["d_loss"]) == 20  # the losses are kept for a look
-    assert not checkpoints.checkpoint_path("dcgan", "fashion-mnist", "smoke").exists()
+    assert not checkpoints.saved("dcgan-fashion-mnist-smoke")
 
 
 def test_load_or_train_wgan_refuses_to_save_an_exploded_clipped_generator():
@@ -486,4 +489,4 @@ def test_load_or_train_wgan_refuses_to_save_an_exploded_clipped_generator():
     with pytest.raises(train.DivergedTrainingError, match=r"the generator's largest \|weight\|"):
         wgan.load_or_train_wgan("clip", x, "fashion-mnist", "smoke", "cpu", steps=5, batch_size=4,
                                 lr=1e3, snapshots=0, progress=False)
-    assert not checkpoints.checkpoint_path("wgan", "fashion-mnist", "smoke").exists()
+    assert not checkpoints.saved("wgan-fashion-mnist-smoke")

@@ -7,7 +7,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_lib import checkpoints, exercises, infogan, losses
+from course_lib import checkpoints, clustering, exercises, infogan, losses
 
 LOG2PI = math.log(2 * math.pi)
 
@@ -221,36 +221,36 @@ def test_matching_accuracy_permuted_perfect_clustering_is_one():
     g = torch.Generator().manual_seed(0)
     labels = torch.randint(10, (1000,), generator=g)
     permutation = torch.randperm(10, generator=g)
-    assert infogan.matching_accuracy(permutation[labels], labels) == 1.0
-    mapping, _ = infogan.best_matching(permutation[labels], labels)
+    assert clustering.matching_accuracy(permutation[labels], labels) == 1.0
+    mapping, _ = clustering.best_matching(permutation[labels], labels)
     assert torch.equal(mapping[permutation], torch.arange(10))  # the matching undoes the permutation
 
 
 def test_matching_accuracy_of_random_labels_is_about_a_tenth():
     g = torch.Generator().manual_seed(1)
     labels = torch.randint(10, (20_000,), generator=g)
-    accuracy = infogan.matching_accuracy(torch.randint(10, (20_000,), generator=g), labels)
+    accuracy = clustering.matching_accuracy(torch.randint(10, (20_000,), generator=g), labels)
     assert 0.09 < accuracy < 0.12
 
 
 def test_matching_is_one_to_one():
     # Both clusters hold mostly label 0: a majority vote would score 4/6, a one-to-one map 3/6.
     clusters, labels = torch.tensor([0, 0, 0, 1, 1, 1]), torch.tensor([0, 0, 1, 0, 0, 1])
-    assert infogan.matching_accuracy(clusters, labels) == pytest.approx(0.5)
-    mapping, counts = infogan.best_matching(clusters, labels)
+    assert clustering.matching_accuracy(clusters, labels) == pytest.approx(0.5)
+    mapping, counts = clustering.best_matching(clusters, labels)
     assert sorted(mapping.tolist()) == [0, 1] and counts.sum() == 6
 
 
 def test_matching_with_more_clusters_than_classes_leaves_some_unmatched():
     clusters, labels = torch.tensor([0, 1, 2, 2]), torch.tensor([0, 1, 1, 1])
-    mapping, _ = infogan.best_matching(clusters, labels)
+    mapping, _ = clustering.best_matching(clusters, labels)
     assert (mapping == -1).sum() == 1
-    assert infogan.matching_accuracy(clusters, labels) == pytest.approx(3 / 4)
+    assert clustering.matching_accuracy(clusters, labels) == pytest.approx(3 / 4)
 
 
 def test_matching_rejects_mismatched_lengths():
     with pytest.raises(ValueError, match="same length"):
-        infogan.matching_accuracy(torch.zeros(3, dtype=torch.long), torch.zeros(4, dtype=torch.long))
+        clustering.matching_accuracy(torch.zeros(3, dtype=torch.long), torch.zeros(4, dtype=torch.long))
 
 
 def test_kmeans_recovers_separated_blobs():
@@ -258,16 +258,16 @@ def test_kmeans_recovers_separated_blobs():
     centres = torch.randn(4, 5, generator=g) * 10
     labels = torch.arange(4).repeat(50)
     x = centres[labels] + 0.1 * torch.randn(200, 5, generator=g)
-    assignments, found, inertia = infogan.kmeans(x, 4, seed=0)
-    assert infogan.matching_accuracy(assignments, labels) == 1.0
+    assignments, found, inertia = clustering.kmeans(x, 4, seed=0)
+    assert clustering.matching_accuracy(assignments, labels) == 1.0
     assert found.shape == (4, 5)
     assert inertia == pytest.approx(float((x - found[assignments]).pow(2).sum()), rel=1e-4)
 
 
 def test_kmeans_is_seeded():
     x = torch.randn(300, 3, generator=torch.Generator().manual_seed(3))
-    a = infogan.kmeans(x, 5, seed=7)[0]
-    assert torch.equal(a, infogan.kmeans(x, 5, seed=7)[0])
+    a = clustering.kmeans(x, 5, seed=7)[0]
+    assert torch.equal(a, clustering.kmeans(x, 5, seed=7)[0])
 
 
 # ---- the checkpointed recipe ---------------------------------------------------------------------
@@ -280,7 +280,7 @@ def test_load_or_train_infogan_saves_then_loads(capsys):
     assert meta["steps"] == 4 and meta["seconds"] > 0 and meta["device"] == "cpu"
     assert meta["config"]["noise_dim"] == 62 and meta["config"]["n_categories"] == 10
     assert meta["snapshots"]["images"].shape == (2, 80, 1, 28, 28)
-    assert checkpoints.checkpoint_path("infogan", "tiny", "smoke").exists()
+    assert len(checkpoints.saved("infogan-tiny-smoke")) == 1
     g2, d2, meta2 = infogan.load_or_train_infogan(x, "tiny", "smoke", "cpu", steps=4, batch_size=16,
                                                   snapshots=2, progress=False)
     assert "loaded" in capsys.readouterr().out
@@ -342,7 +342,7 @@ def test_gaussian_code_nll_checker_wrong(wrong):
 
 
 def correct_matching(clusters, labels):
-    return infogan.matching_accuracy(clusters, labels)
+    return clustering.matching_accuracy(clusters, labels)
 
 
 def majority_vote(clusters, labels):  # many-to-one: each cluster takes its most common label

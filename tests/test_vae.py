@@ -6,7 +6,7 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from course_lib import cvae, exercises, losses, vae
+from course_lib import cvae, exercises, losses, recipe, vae
 
 # ---- the Gaussian KL ------------------------------------------------------------------------------
 
@@ -268,7 +268,12 @@ def test_vae_step_returns_the_pre_step_loss_and_training_lowers_it():
     expected_rec = -losses.bernoulli_log_likelihood(logits, x).mean()
     torch.testing.assert_close(out["reconstruction"], expected_rec)
     torch.testing.assert_close(out["loss"], expected_rec + 2.0 * losses.gaussian_kl(mu, logvar).mean())
-    history = vae.train_vae(model, x, steps=60, batch_size=32, lr=3e-3, progress=False)
+    data = recipe.RunData("binary", x)
+    config = recipe.make_config(vae.VAEConfig, {"arch": "mlp", "latent_dim": 2}, data, steps=60,
+                                batch_size=32, lr=3e-3)
+    _, meta = recipe.train(vae.RECIPE, config, data, "cpu", built=({"model": model}, None),
+                           progress=False)
+    history = meta["history"]
     assert set(history) == {"loss", "reconstruction", "kl", "seconds"} and len(history["loss"]) == 60
     assert sum(history["loss"][-10:]) < 0.8 * sum(history["loss"][:10])
     assert not model.training
@@ -341,7 +346,12 @@ def test_elbo_per_class_and_cvae_training(small_cvae):
     y = torch.arange(64) % 10
     table = cvae.elbo_per_class(small_cvae, x[:4])
     assert table.shape == (4, 10) and torch.isfinite(table).all()
-    history = cvae.train_cvae(small_cvae, x, y, steps=40, batch_size=32, lr=3e-3, progress=False)
+    data = recipe.RunData("binary", x, y)
+    config = recipe.make_config(vae.VAEConfig, {"arch": "mlp", "latent_dim": 2, "n_classes": 10},
+                                data, steps=40, batch_size=32, lr=3e-3)
+    _, meta = recipe.train(cvae.RECIPE, config, data, "cpu", built=({"model": small_cvae}, None),
+                           progress=False)
+    history = meta["history"]
     assert sum(history["loss"][-5:]) < sum(history["loss"][:5])
 
 
@@ -425,15 +435,14 @@ def test_load_or_train_saves_time_and_config_then_loads(isolated_course_env):
     ds = data.ImageData(name="toy", classes=[str(c) for c in range(10)], x_train=x,
                         y_train=torch.arange(64) % 10, x_test=x[:8], y_test=torch.arange(8), scale="unit")
     settings = dict(steps=5, batch_size=16, lr=1e-3, progress=False)
-    model = cvae.make_cvae(10, arch="mlp", latent_dim=2)
-    meta = vae.load_or_train("cvae-test", model, ds, "smoke", **settings)
-    path = checkpoints.checkpoint_path("cvae-test", "toy", "smoke")
+    model, meta = cvae.load_or_train_cvae("mlp", 2, ds, "smoke", "cpu", **settings)
+    (path,) = checkpoints.saved("cvae-mlp-2-toy-smoke")
     assert path.parent == isolated_course_env["checkpoints"] and path.is_file()
-    assert meta["train_seconds"] == meta["history"]["seconds"][-1] > 0
+    assert meta["seconds"] == meta["history"]["seconds"][-1] > 0
     assert meta["config"] == dict(arch="mlp", latent_dim=2, n_classes=10, steps=5, batch_size=16, lr=1e-3,
-                                  beta=1.0, seed=0, train_size=64)
-    fresh = cvae.make_cvae(10, arch="mlp", latent_dim=2)
-    again = vae.load_or_train("cvae-test", fresh, ds, "smoke", **settings)  # loads: no training
-    assert again["train_seconds"] == meta["train_seconds"] and not fresh.training
+                                  beta=1.0, seed=0, train_size=64, dataset="toy", schedule="smoke",
+                                  data=recipe.fingerprint(x), max_seconds=None)
+    fresh, again = cvae.load_or_train_cvae("mlp", 2, ds, "smoke", "cpu", **settings)  # loads
+    assert again["seconds"] == meta["seconds"] and not fresh.training
     for a, b in zip(model.parameters(), fresh.parameters()):
         assert torch.equal(a, b)

@@ -5,7 +5,7 @@ import torch
 from scipy.stats import wasserstein_distance
 from torch import nn
 
-from course_lib import checkpoints, gan, losses, wgan
+from course_lib import checkpoints, gan, losses, nets, ot, toy, wgan
 
 
 class Linear(nn.Module):
@@ -21,7 +21,7 @@ class Linear(nn.Module):
 
 
 def one_d_critic():
-    return gan.mlp_discriminator((1,), hidden=(64, 64))
+    return nets.mlp_discriminator((1,), hidden=(64, 64))
 
 
 # ---- losses --------------------------------------------------------------------------------------
@@ -167,10 +167,13 @@ def test_load_or_train_wgan_trains_once_then_loads_the_same_weights():
     x = torch.rand(64, 1, 28, 28) * 2 - 1
     g1, c1, meta1 = wgan.load_or_train_wgan("gp", x, "fashion-mnist", "smoke", "cpu", steps=2,
                                             batch_size=4, snapshots=2, progress=False)
-    assert checkpoints.checkpoint_path("wgan-gp", "fashion-mnist", "smoke").exists()
+    assert len(checkpoints.saved("wgan-gp-fashion-mnist-smoke")) == 1
     assert meta1["steps"] == 2 and len(meta1["history"]["w_estimate"]) == 2
     assert meta1["snapshots"]["images"].shape == (2, 64, 1, 28, 28)
-    g2, c2, meta2 = wgan.load_or_train_wgan("gp", x[:0], "fashion-mnist", "smoke", "cpu")
+    assert meta1["config"]["variant"] == "gp" and meta1["config"]["steps"] == 2
+    g2, c2, meta2 = wgan.load_or_train_wgan("gp", x, "fashion-mnist", "smoke", "cpu", steps=2,
+                                            batch_size=4, snapshots=2, progress=False)
+    assert len(checkpoints.saved("wgan-gp-fashion-mnist-smoke")) == 1  # loaded, not trained again
     for a, b in zip(g1.state_dict().values(), g2.state_dict().values()):
         assert torch.equal(a, b)
     assert meta2["history"] == meta1["history"]
@@ -180,7 +183,7 @@ def test_load_or_train_wgan_trains_once_then_loads_the_same_weights():
 
 
 def test_critic_map_of_a_linear_critic_is_the_plane():
-    xs, ys, scores = wgan.critic_map(Linear([2.0, -1.0], b=0.5), lims=(-1.0, 1.0), n=5)
+    xs, ys, scores = toy.critic_map(Linear([2.0, -1.0], b=0.5), lims=(-1.0, 1.0), n=5)
     assert scores.shape == (5, 5)
     expected = 2.0 * xs[None, :] - 1.0 * ys[:, None] + 0.5  # scores[i, j] = f(xs[j], ys[i])
     assert torch.allclose(scores, expected, atol=1e-6)
@@ -200,19 +203,19 @@ def test_interpolate_gradient_norms_of_known_critics():
 
 def test_run_toy_keeps_snapshots_and_rejects_unknown_models():
     config = dict(wgan.DEFAULTS["smoke"]["toy"]["gp"], steps=4)
-    run = wgan.run_toy("ring", "gp", config, n_eval=100, n_snapshots=2, n_points=1000, progress=False)
+    run = toy.run_toy("ring", "gp", config, n_eval=100, n_snapshots=2, n_points=1000, progress=False)
     assert [s["step"] for s in run["snapshots"]] == [2, 4]
     assert run["snapshots"][-1]["samples"].shape == (100, 2)
     assert run["final"]["n_modes"] == 8 and len(run["history"]["w_estimate"]) == 4
     assert run["snapshots"][0]["surface"][2].shape == (101, 101)
     gan_config = dict(gan.DEFAULTS["smoke"]["toy"], steps=2)
-    gan_run = wgan.run_toy("grid", "gan", gan_config, n_eval=50, n_snapshots=1, n_points=1000,
+    gan_run = toy.run_toy("grid", "gan", gan_config, n_eval=50, n_snapshots=1, n_points=1000,
                            progress=False)
     assert gan_run["final"]["n_modes"] == 25
     probs = gan_run["snapshots"][0]["surface"][2]
     assert probs.min() >= 0 and probs.max() <= 1  # the GAN's surface is D(x), a probability
     with pytest.raises(ValueError, match="toy model"):
-        wgan.run_toy("ring", "vae", config)
+        toy.run_toy("ring", "vae", config)
 
 
 def not_attempted_08(*args):
@@ -281,13 +284,13 @@ def test_soft_penalty_optimum_checker():
 
 @pytest.mark.parametrize("theta", [0.5, -2.0, 1e-6])
 def test_parallel_lines_divergences_off_zero(theta):
-    d = wgan.parallel_lines_divergences(theta)
+    d = ot.parallel_lines_divergences(theta)
     assert d["w1"] == pytest.approx(abs(theta))
     assert d["js"] == pytest.approx(math.log(2)) and d["kl"] == math.inf and d["tv"] == 1.0
 
 
 def test_parallel_lines_divergences_at_zero_are_zero():
-    assert wgan.parallel_lines_divergences(0.0) == {"w1": 0.0, "js": 0.0, "kl": 0.0, "tv": 0.0}
+    assert ot.parallel_lines_divergences(0.0) == {"w1": 0.0, "js": 0.0, "kl": 0.0, "tv": 0.0}
 
 
 @pytest.mark.parametrize("theta, sigma", [(0.3, 0.2), (1.0, 1.0), (-0.5, 0.4)])
@@ -301,21 +304,21 @@ def test_blurred_lines_js_matches_scipy_quadrature(theta, sigma):
         return 0.5 * p * math.log(p / m) + 0.5 * q * math.log(q / m)
 
     expected, _ = quad(integrand, -12 * sigma + min(0, theta), 12 * sigma + max(0, theta), limit=200)
-    d = wgan.blurred_lines_divergences(theta, sigma)
+    d = ot.blurred_lines_divergences(theta, sigma)
     assert d["js"] == pytest.approx(expected, rel=1e-6, abs=1e-10)
     assert d["kl"] == pytest.approx(theta**2 / (2 * sigma**2)) and d["w1"] == pytest.approx(abs(theta))
 
 
 def test_blurred_lines_js_limits():
-    assert wgan.blurred_lines_divergences(0.0, 0.1)["js"] == pytest.approx(0.0, abs=1e-12)
-    assert wgan.blurred_lines_divergences(1.0, 0.01)["js"] == pytest.approx(math.log(2), abs=1e-9)
+    assert ot.blurred_lines_divergences(0.0, 0.1)["js"] == pytest.approx(0.0, abs=1e-12)
+    assert ot.blurred_lines_divergences(1.0, 0.01)["js"] == pytest.approx(math.log(2), abs=1e-9)
     with pytest.raises(ValueError, match="positive"):
-        wgan.blurred_lines_divergences(1.0, 0.0)
+        ot.blurred_lines_divergences(1.0, 0.0)
 
 
 def test_transport_plan_hand_example():
     # p: 1/2 at 0 and 1/2 at 1; q: 1/2 at 0.5 and 1/2 at 2. Monotone plan: 0 -> 0.5, 1 -> 2.
-    w1, plan = wgan.transport_plan([0.0, 1.0], [0.5, 0.5], [0.5, 2.0], [0.5, 0.5])
+    w1, plan = ot.transport_plan([0.0, 1.0], [0.5, 0.5], [0.5, 2.0], [0.5, 0.5])
     assert w1 == pytest.approx(0.5 * 0.5 + 0.5 * 1.0)
     assert abs(plan - torch.tensor([[0.5, 0.0], [0.0, 0.5]]).numpy()).max() < 1e-9
 
@@ -327,12 +330,12 @@ def test_transport_plan_and_dual_agree_with_scipy_in_1d_and_each_other_in_2d():
     x, y = rng.normal(size=7), rng.normal(size=5) + 1
     a, b = rng.dirichlet(np.ones(7)), rng.dirichlet(np.ones(5))
     exact = wasserstein_distance(x, y, a, b)
-    assert wgan.transport_plan(x, a, y, b)[0] == pytest.approx(exact, rel=1e-7)
-    assert wgan.kantorovich_potential(x, a, y, b)[0] == pytest.approx(exact, rel=1e-7)
+    assert ot.transport_plan(x, a, y, b)[0] == pytest.approx(exact, rel=1e-7)
+    assert ot.kantorovich_potential(x, a, y, b)[0] == pytest.approx(exact, rel=1e-7)
     x2, y2 = rng.normal(size=(6, 2)), rng.normal(size=(4, 2))
     a2, b2 = rng.dirichlet(np.ones(6)), rng.dirichlet(np.ones(4))
-    w1, plan = wgan.transport_plan(x2, a2, y2, b2)
-    w1_dual, f_x, f_y = wgan.kantorovich_potential(x2, a2, y2, b2)
+    w1, plan = ot.transport_plan(x2, a2, y2, b2)
+    w1_dual, f_x, f_y = ot.kantorovich_potential(x2, a2, y2, b2)
     assert w1_dual == pytest.approx(w1, rel=1e-7)
     assert plan.sum(1) == pytest.approx(a2) and plan.sum(0) == pytest.approx(b2)
     points, values = np.vstack([x2, y2]), np.concatenate([f_x, f_y])
@@ -342,17 +345,17 @@ def test_transport_plan_and_dual_agree_with_scipy_in_1d_and_each_other_in_2d():
 
 def test_transport_plan_rejects_bad_masses_and_shapes():
     with pytest.raises(ValueError, match="summing to 1"):
-        wgan.transport_plan([0.0, 1.0], [0.5, 0.6], [0.0], [1.0])
+        ot.transport_plan([0.0, 1.0], [0.5, 0.6], [0.0], [1.0])
     with pytest.raises(ValueError, match="2 points"):
-        wgan.transport_plan([0.0, 1.0, 2.0], [0.5, 0.5], [0.0], [1.0])
+        ot.transport_plan([0.0, 1.0, 2.0], [0.5, 0.5], [0.0], [1.0])
 
 
 def test_w1_from_cdfs_matches_scipy():
     g = torch.Generator().manual_seed(0)
     x, y = torch.randn(300, generator=g), 2 * torch.randn(170, generator=g) + 1
-    assert wgan.w1_from_cdfs(x, y) == pytest.approx(wasserstein_distance(x.numpy(), y.numpy()),
+    assert ot.w1_from_cdfs(x, y) == pytest.approx(wasserstein_distance(x.numpy(), y.numpy()),
                                                     rel=1e-9)
-    assert wgan.w1_from_cdfs([0.0], [3.0]) == pytest.approx(3.0)
+    assert ot.w1_from_cdfs([0.0], [3.0]) == pytest.approx(3.0)
 
 
 def test_lipschitz_upper_bound_of_a_linear_critic_is_its_norm():
