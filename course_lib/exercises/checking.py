@@ -35,3 +35,18 @@ def assert_finite(name, got):
     if not torch.isfinite(torch.as_tensor(got)).all():
         raise AssertionError(f"{name}: got a non-finite value (inf or nan); work in log space "
                              "(torch.logsumexp) instead of exponentiating.")
+
+
+def assert_refuses_bad_labels(call, n_classes, what="labels"):
+    """AssertionError unless call(labels) raises ValueError for labels outside 0..n_classes-1
+    (torch's own errors, or a silent wrap-around, do not name the valid range)."""
+    for bad in ([0, n_classes], [-1, 1]):
+        try:
+            call(torch.tensor(bad))
+        except ValueError:
+            continue
+        except Exception as err:
+            raise AssertionError(f"{what} {bad} with {n_classes} classes raised {type(err).__name__}, "
+                                 "expected a ValueError that names the valid range.") from None
+        raise AssertionError(f"{what} {bad} with {n_classes} classes should raise ValueError "
+                             f"(valid: 0 to {n_classes - 1}).")
