@@ -56,3 +56,53 @@ def test_book_lists_every_notebook_in_order():
     toc = (ROOT / "book" / "_toc.yml").read_text()
     listed = re.findall(r"file:\s*notebooks/(\S+)", toc)
     assert listed == [p.stem for p in NOTEBOOKS]
+
+
+# ---- exercises: every checked exercise has a solution hidden in Jupyter, Colab and the book -------
+
+CHECKER_CALL = re.compile(r"exercises\.(check_\w+)\(")
+SOLUTION_TITLE = "# @title Solution"
+
+
+def exercise_pairs(path):
+    """(exercise cell, the cell after it) for every code cell that hands a stub to a checker."""
+    cells = json.loads(path.read_text())["cells"]
+    for index, cell in enumerate(cells):
+        source = "".join(cell["source"])
+        if cell["cell_type"] == "code" and "raise NotImplementedError" in source \
+                and CHECKER_CALL.search(source):
+            yield cell, (cells[index + 1] if index + 1 < len(cells) else None)
+
+
+def is_hidden_solution(cell):
+    """Hidden on the website (tag hide-cell), in JupyterLab (collapsed source) and in Colab (form
+    view showing only the '# @title Solution' line): what scripts/strip_notebooks.py maintains."""
+    meta = cell["metadata"]
+    return ("hide-cell" in meta.get("tags", []) and meta.get("jupyter", {}).get("source_hidden") is True
+            and meta.get("cellView") == "form" and "".join(cell["source"]).startswith(SOLUTION_TITLE))
+
+
+def test_a_solution_is_recognised_only_when_hidden_everywhere():
+    solution = {"cell_type": "code", "source": [f"{SOLUTION_TITLE} (double-click to show it)\n"],
+                "metadata": {"tags": ["hide-cell"], "jupyter": {"source_hidden": True}, "cellView": "form"}}
+    assert is_hidden_solution(solution)
+    for key in ("tags", "jupyter", "cellView"):
+        partial = {**solution, "metadata": {k: v for k, v in solution["metadata"].items() if k != key}}
+        assert not is_hidden_solution(partial), key
+    assert not is_hidden_solution({**solution, "source": ["# Solution\n"]})
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS,
+                         ids=lambda p: p.name)
+def test_every_exercise_has_a_hidden_solution_that_asserts_its_checker(path):
+    """The solution is the next cell, hidden in every place a learner reads the notebook, and it
+    asserts the same checker, so the book build (which runs every cell) fails on a wrong solution."""
+    pairs = list(exercise_pairs(path))
+    assert pairs, f"{path.name} has no checked exercise"
+    for exercise, solution in pairs:
+        checker = CHECKER_CALL.search("".join(exercise["source"])).group(1)
+        assert solution is not None and is_hidden_solution(solution), (
+            f"{path.name}: the solution of the {checker} exercise must follow it, tagged hide-cell and "
+            f"starting '{SOLUTION_TITLE}' (run scripts/strip_notebooks.py to hide it in Jupyter and Colab)")
+        assert f"assert exercises.{checker}(" in "".join(solution["source"]), (
+            f"{path.name}: the solution of {checker} must assert its checker")
