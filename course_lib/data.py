@@ -9,12 +9,13 @@ Image files are found in this order (the first that works wins):
 Every file is checked against the md5 of its decompressed form before it is used.
 """
 
+import contextlib
 import gzip
 import hashlib
+import io
 import math
 import os
 import shutil
-import warnings
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
@@ -171,17 +172,24 @@ def _copy_from_system(name, root):
     return None
 
 
+class DownloadFailed(Exception):
+    """torchvision could not download a dataset (offline, mirror down, ...)."""
+
+
 def _download(name, root):
-    """torchvision's download into the same layout; None when it fails (e.g. offline)."""
+    """torchvision's download into the same layout. Its progress and mirror messages are kept out
+    of the notebook's output; a failure raises DownloadFailed with the reason, which is reported
+    only if no other copy is found (find_raw_files)."""
     import torchvision.datasets as tvd
 
     cls = tvd.MNIST if name == "mnist" else tvd.FashionMNIST
+    chatter = io.StringIO()
     try:
-        for train in (True, False):
-            cls(str(root), train=train, download=True)
-    except Exception as err:  # offline, mirror down, ...: report below, with the alternatives
-        warnings.warn(f"download of {name} failed: {err}", stacklevel=3)
-        return None
+        with contextlib.redirect_stdout(chatter), contextlib.redirect_stderr(chatter):
+            for train in (True, False):
+                cls(str(root), train=train, download=True)
+    except Exception as err:  # offline, mirror down, ...: report it with the alternatives
+        raise DownloadFailed(" ".join(f"{type(err).__name__}: {err}".split())[:300]) from None
     return _verified_local(name, root)
 
 
@@ -189,9 +197,12 @@ def find_raw_files(name=None, root=None, download=True):
     """The folder holding the four verified, decompressed idx files of a dataset."""
     name, root = dataset_name(name), Path(root) if root is not None else data_root()
     steps = [_verified_local, _copy_from_system] + ([_download] if download else [])
+    download_failure = ""
     for step in steps:
         try:
             raw = step(name, root)
+        except DownloadFailed as err:
+            download_failure, raw = f" (here it failed: {err})", None
         except OSError as err:  # reading or writing the data folder failed, not a missing dataset
             raise DataFolderError(
                 f"Cannot read or write {err.filename or _raw_dir(name, root)} "
@@ -207,7 +218,7 @@ def find_raw_files(name=None, root=None, download=True):
         f"in {_raw_dir(name, root)} (set COURSE_DATA to use another root);\n"
         f"  2. install a system copy (searched: {system}); on Debian/Ubuntu "
         "`apt-get install dataset-fashion-mnist` provides Fashion-MNIST;\n"
-        "  3. go online: torchvision downloads it on first use.\n"
+        f"  3. go online: torchvision downloads it on first use{download_failure}.\n"
         "Or choose the other dataset with COURSE_DATASET=fashion-mnist or COURSE_DATASET=mnist."
     )
 
@@ -280,8 +291,7 @@ def _resolve_with_fallback(name, root):
         "MNIST is not available here (offline?), but Fashion-MNIST is: USING FASHION-MNIST INSTEAD. "
         "Set COURSE_DATASET=fashion-mnist to silence this, or see the README to get MNIST."
     )
-    print("!" * 80 + "\n" + banner + "\n" + "!" * 80)
-    warnings.warn(banner, stacklevel=3)
+    print("!" * 80 + "\n" + banner + "\n" + "!" * 80)  # printed, not a warning: no file paths
     return "fashion-mnist", raw
 
 

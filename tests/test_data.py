@@ -2,6 +2,7 @@ import gzip
 import itertools
 import math
 import os
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -279,7 +280,8 @@ def _fashion_only(monkeypatch, root, arrays):
 def test_mnist_falls_back_to_fashion_loudly(monkeypatch, isolated_course_env, capsys):
     arrays = tiny_dataset_arrays()
     calls = _fashion_only(monkeypatch, isolated_course_env["data"], arrays)
-    with pytest.warns(UserWarning, match="FASHION-MNIST INSTEAD"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a banner, not a warning (a warning shows file paths)
         images = data.load_image_data(device="cpu")  # default dataset: mnist
     assert calls == ["mnist"]
     assert "USING FASHION-MNIST INSTEAD" in capsys.readouterr().out
@@ -288,6 +290,20 @@ def test_mnist_falls_back_to_fashion_loudly(monkeypatch, isolated_course_env, ca
     expected = torch.from_numpy(arrays["train-images-idx3-ubyte"]).float().unsqueeze(1) / 255
     torch.testing.assert_close(images.x_train, expected, rtol=0, atol=0)
     np.testing.assert_array_equal(images.y_test.numpy(), arrays["t10k-labels-idx1-ubyte"])
+
+
+def test_a_failed_download_is_quiet_and_named_in_the_error(monkeypatch, tmp_path, capsys):
+    import torchvision.datasets as tvd
+
+    def offline(root, train, download):
+        print("Downloading https://example.invalid/train-images-idx3-ubyte.gz")
+        raise RuntimeError("Error downloading train-images-idx3-ubyte.gz")
+
+    fake_source(monkeypatch, "fashion-mnist", data.SOURCES["fashion-mnist"].md5, [tmp_path / "none"])
+    monkeypatch.setattr(tvd, "FashionMNIST", offline)
+    with pytest.raises(DataNotFoundError, match="here it failed: RuntimeError: Error downloading"):
+        data.find_raw_files("fashion-mnist", root=tmp_path)
+    assert "example.invalid" not in capsys.readouterr().out  # torchvision's chatter stays out
 
 
 def test_no_fallback_when_fashion_was_asked_for(monkeypatch, tmp_path):
