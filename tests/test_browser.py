@@ -57,6 +57,17 @@ INSPECT = """async () => {
     brokenImages: [...document.images].filter(i => !i.complete || i.naturalWidth === 0).map(i => i.src),
     tracebacks: outputs.filter(o => o.querySelector('.traceback, .output.error, [data-mime-type*="error"]')
                                     || /Traceback \\(most recent call last\\)/.test(o.textContent)).length,
+    proseText: (() => {  // the visible text outside math, code and navigation
+      const root = document.querySelector('main') || document.body;
+      const skip = '.math, mjx-container, mjx-assistive-mml, pre, code, script, style, .highlight, nav';
+      const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+      const parts = [];
+      for (let node = walker.nextNode(); node; node = walker.nextNode())
+        if (!node.parentElement.closest(skip)) parts.push(node.textContent);
+      return parts.join(' ');
+    })(),
+    outputWarnings: outputs.map(o => o.textContent)
+      .filter(t => /\\b[A-Z]\\w*Warning\\b:|warnings\\.warn|Traceback/.test(t)).map(t => t.slice(0, 160)),
     solutions: document.querySelectorAll('.tag_hide-cell').length,
     openSolutions: [...document.querySelectorAll('.tag_hide-cell')]
       .filter(c => !c.querySelector('details') || c.querySelector('details').open).length,
@@ -141,7 +152,8 @@ def visits(browser, served, built_book):
         if redirect:  # index.html only redirects to the landing page
             results[name] = {"problems": [], "links": [served + redirect[1]], "ids": [], "math": 0,
                              "untypeset": [], "mathErrors": [], "figures": 0, "brokenImages": [],
-                             "tracebacks": 0, "widgetViews": 0, "widgets": 0, "openSolutions": 0}
+                             "tracebacks": 0, "widgetViews": 0, "widgets": 0, "openSolutions": 0,
+                             "proseText": "", "outputWarnings": []}
         else:
             results[name] = visit(browser, served + name)
     save_screenshots(browser[0], served, pages)
@@ -181,6 +193,32 @@ def test_notebook_pages_show_figures_and_no_tracebacks(visits):
         if name.startswith("notebooks/"):
             assert r["figures"] >= 1, f"{name}: no rendered figure in the cell outputs"
             assert r["tracebacks"] == 0, f"{name}: {r['tracebacks']} cell outputs show a traceback"
+
+
+# What a page shows when its Markdown was parsed wrongly: TeX commands as text (dollars paired
+# wrongly), or a Markdown table left as a block of | text (typography turns --- into dashes).
+RAW_TEX = re.compile(r"\\(?:[A-Za-z]{2,}|[{}|,;!])|\$\$")
+RAW_TABLE = re.compile(r"\|\s*:?[-\u2013\u2014]+:?\s*\|")
+
+
+def leftover_markup(text):
+    return sorted({m.group(0) for pattern in (RAW_TEX, RAW_TABLE) for m in pattern.finditer(text)})
+
+
+def test_leftover_markup_is_recognised():
+    assert leftover_markup(r"so that D \le 1 and \mathrm{IS} holds") == [r"\le", r"\mathrm"]
+    assert leftover_markup("| model | IS |\n|\u2014|\u2014:|") == ["|\u2014|"]
+    assert leftover_markup("costs $5 and a | pipe, 3 - 2 = 1") == []
+
+
+def test_pages_show_no_raw_tex_tables_or_warnings(visits):
+    """Outside math and code, no page shows TeX commands or Markdown table rows as text, and no cell
+    output shows a Python warning or traceback."""
+    for name, r in visits.items():
+        assert not leftover_markup(r["proseText"]), (
+            f"{name}: markup shown as text (math delimiters paired wrongly, or a table not "
+            f"rendered): {leftover_markup(r['proseText'])[:5]}")
+        assert not r["outputWarnings"], f"{name}: an output shows a warning: {r['outputWarnings'][:2]}"
 
 
 def test_exercise_solutions_are_collapsed(visits):
