@@ -10,7 +10,7 @@ Read it bottom up; each module imports only those below it (tests/test_layers.py
 - the recipes, one small module each: pca, autoencoders, vae, cvae, gan, cgan, wgan, infogan, and
   evaluator (the classifier whose features the scores use);
 - toy (GANs on 2-D mixtures), table (the comparison table: the only module importing every recipe),
-  plots, exercises (one checker module per chapter), recorded (recorded runs, in recorded_runs.json).
+  claims (notebook 10's discussion, computed from the table), plots, exercises (one checker module per chapter), recorded (recorded runs, in recorded_runs.json).
 `python -m course_lib` trains and scores the recipes from the shell (on top of table).
 """
 
