@@ -137,17 +137,17 @@ def elbo(logits, x, mu, logvar, beta=1.0):
 
 
 def iwae_bound(log_weights):
-    """The importance-weighted bound L_k per example (notebook 02, "A tighter bound: IWAE").
+    """The importance-weighted bound L_S per example (notebook 02, section 7, "a tighter bound").
 
-        L_k(x) = log (1/k) sum_{i=1..k} w_i,   log w_i = log p(x, z_i) - log q(z_i | x),  z_i ~ q(z|x)
+        L_S(x) = log (1/S) sum_{i=1..S} w_i,   log w_i = log p(x, z_i) - log q(z_i | x),  z_i ~ q(z|x)
 
-    log_weights: (k, B). Computed with logsumexp, so weights of e^-1000 do not underflow.
-    E[L_1] = ELBO <= E[L_k] <= E[L_{k+1}] <= log p(x) (Burda, Grosse & Salakhutdinov, 2016).
+    log_weights: (S, B). Computed with logsumexp, so weights of e^-1000 do not underflow.
+    E[L_1] = ELBO <= E[L_S] <= E[L_{S+1}] <= log p(x) (Burda, Grosse & Salakhutdinov, 2016).
     """
     if log_weights.dim() != 2:
-        raise ValueError(f"log_weights should be (k samples, batch), got {tuple(log_weights.shape)}.")
-    k = log_weights.shape[0]
-    return log_weights.logsumexp(0) - log_weights.new_tensor(float(k)).log()
+        raise ValueError(f"log_weights should be (S samples, batch), got {tuple(log_weights.shape)}.")
+    n_samples = log_weights.shape[0]
+    return log_weights.logsumexp(0) - log_weights.new_tensor(float(n_samples)).log()
 
 
 # ---- Wasserstein GANs (notebooks 07 and 08) ----------------------------------------------------

@@ -186,32 +186,34 @@ def elbo_per_image(model, x, y=None, batch_size=500):
     return torch.cat(values)
 
 
-def _log_weights(model, x, k, y):
-    """(k, B) log importance weights for one batch."""
+def _log_weights(model, x, n_samples, y):
+    """(S, B) log importance weights for one batch, S = n_samples."""
     mu, logvar = model.encode(x, *_with_labels(model, y))
-    z = reparameterize(mu.expand(k, *mu.shape), logvar.expand(k, *logvar.shape))  # (k, B, d)
-    labels = () if y is None else (y.repeat(k),)
+    z = reparameterize(mu.expand(n_samples, *mu.shape), logvar.expand(n_samples, *logvar.shape))  # (S, B, k)
+    labels = () if y is None else (y.repeat(n_samples),)
     logits = model.decode(z.reshape(-1, mu.shape[1]), *labels)
-    log_px_z = losses.bernoulli_log_likelihood(logits, x.repeat(k, 1, 1, 1)).view(k, len(x))
+    log_px_z = losses.bernoulli_log_likelihood(logits, x.repeat(n_samples, 1, 1, 1)).view(n_samples, len(x))
     log_pz = losses.gaussian_log_density(z, torch.zeros_like(z), torch.zeros_like(z))
     log_qz = losses.gaussian_log_density(z, mu, logvar)
     return log_px_z + log_pz - log_qz
 
 
 @torch.no_grad()
-def iwae_log_weights(model, x, k, y=None, batch_size=None):
-    """(k, N) log importance weights log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), with
-    z_1..z_k ~ q(z|x) drawn independently for each of the N images (notebook 02, "IWAE")."""
-    if k < 1:
-        raise ValueError(f"k (the number of importance samples) must be at least 1, got {k}.")
+def iwae_log_weights(model, x, n_samples, y=None, batch_size=None):
+    """(S, N) log importance weights log w_i = log p(x|z_i) + log p(z_i) - log q(z_i|x), with
+    z_1..z_S ~ q(z|x) drawn independently for each of the N images; S = n_samples (notebook 02,
+    section 7)."""
+    if n_samples < 1:
+        raise ValueError(f"n_samples (the number S of importance samples) must be at least 1, "
+                         f"got {n_samples}.")
     checks.check_images(x, "unit", "x")
-    batch_size = batch_size or max(1, 5000 // k)  # about 5000 decoded images at a time
-    return torch.cat([_log_weights(model, xb, k, yb) for xb, yb in _batches(x, y, batch_size)], 1)
+    batch_size = batch_size or max(1, 5000 // n_samples)  # about 5000 decoded images at a time
+    return torch.cat([_log_weights(model, xb, n_samples, yb) for xb, yb in _batches(x, y, batch_size)], 1)
 
 
-def iwae_per_image(model, x, k, y=None, batch_size=None):
-    """The IWAE bound L_k(x) <= log p(x) for every image, (N,) in nats (k samples per image)."""
-    return losses.iwae_bound(iwae_log_weights(model, x, k, y, batch_size))
+def iwae_per_image(model, x, n_samples, y=None, batch_size=None):
+    """The IWAE bound L_S(x) <= log p(x) for every image, (N,) in nats (S = n_samples per image)."""
+    return losses.iwae_bound(iwae_log_weights(model, x, n_samples, y, batch_size))
 
 
 # ---- pictures ------------------------------------------------------------------------------------

@@ -170,7 +170,7 @@ def test_iwae_bound_is_log_mean_exp_and_stable():
     w = torch.tensor([[0.0, -1000.0], [math.log(3.0), -1000.0 + math.log(3.0)]])
     torch.testing.assert_close(losses.iwae_bound(w), torch.tensor([math.log(2.0), -1000 + math.log(2.0)]))
     torch.testing.assert_close(losses.iwae_bound(w[:1]), w[0])  # k = 1: the log weight itself
-    with pytest.raises(ValueError, match=r"\(k samples, batch\)"):
+    with pytest.raises(ValueError, match=r"\(S samples, batch\)"):
         losses.iwae_bound(torch.zeros(3))
 
 
@@ -386,7 +386,7 @@ def test_check_iwae_bound():
     assert exercises.check_iwae_bound(not_attempted) is False
     with pytest.raises(AssertionError, match="non-finite"):  # naive: underflows at -1000
         exercises.check_iwae_bound(lambda w: w.exp().mean(0).log())
-    with pytest.raises(AssertionError, match="L_k"):  # forgot - log k
+    with pytest.raises(AssertionError, match="L_S"):  # forgot - log S
         exercises.check_iwae_bound(lambda w: w.logsumexp(0))
 
 

@@ -43,3 +43,18 @@ def check_pca_error_formula(fn):
         assert_close(f"error with k={k}", float(got), eigenvalues[k:].sum(), atol=1e-6)
     print("correct: the error is the variance left in the discarded directions.")
     return True
+
+
+def check_pca_error_2x2(fn):
+    """Exercise 01.5: fn(a, b, c) -> the smallest expected squared error of a linear autoencoder
+    with a code of size k = 1 on 2-D data with covariance [[a, b], [b, c]]: the smaller eigenvalue,
+    (a + c) / 2 - sqrt(((a - c) / 2)^2 + b^2)."""
+    for a, b, c in [(3.0, 1.0, 2.0), (1.0, 0.0, 4.0), (2.0, 2.0, 2.0), (5.0, -1.5, 1.0)]:
+        got = attempted(fn, a, b, c)
+        if got is None:
+            return False
+        smallest = torch.linalg.eigvalsh(torch.tensor([[a, b], [b, c]], dtype=torch.float64))[0]
+        assert_close(f"error for a={a}, b={b}, c={c}", float(got), smallest, atol=1e-6)
+    print("correct: with d = 2 and k = 1 the error is the smaller eigenvalue of the covariance, "
+          "(a + c)/2 - sqrt(((a - c)/2)^2 + b^2).")
+    return True

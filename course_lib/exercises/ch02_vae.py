@@ -1,5 +1,7 @@
 """Checkers for the exercises of notebook 02: the VAE."""
 
+import math
+
 import torch
 
 from .checking import assert_close, assert_finite, attempted
@@ -50,18 +52,40 @@ def check_reparameterize(fn):
 
 
 def check_iwae_bound(fn):
-    """Exercise 02.3: fn(log_weights (k, B)) -> L_k = log (1/k) sum_i w_i per column, shape (B,)."""
+    """Exercise 02.3: fn(log_weights (S, B)) -> L_S = log (1/S) sum_i w_i per column, shape (B,),
+    for S importance samples per image."""
     g = torch.Generator().manual_seed(23)
     cases = [torch.randn(7, 5, generator=g) * 3,  # an ordinary case
-             torch.randn(1, 4, generator=g),  # k = 1: the bound is the single log weight
+             torch.randn(1, 4, generator=g),  # S = 1: the bound is the single log weight
              torch.randn(50, 3, generator=g) * 5 - 1000.0]  # log weights of an image: exp underflows
     for log_w in cases:
         got = attempted(fn, log_w.clone())
         if got is None:
             return False
-        name = f"L_k for k = {log_w.shape[0]}"
+        name = f"L_S for S = {log_w.shape[0]}"
         assert_finite(name, got)
         reference = torch.logsumexp(log_w.double(), 0) - torch.log(torch.tensor(float(len(log_w))))
         assert_close(name, got, reference, atol=1e-3)
-    print("correct: logsumexp over the k samples minus log k, stable for log weights near -1000.")
+    print("correct: logsumexp over the S samples minus log S, stable for log weights near -1000.")
+    return True
+
+
+def check_toy_elbo(fn):
+    """Exercise 02.5: fn(x, s2, m, v) -> the ELBO, in nats, of the guess q(z | x) = N(m, v) in the
+    toy model z ~ N(0, 1), x | z ~ N(z, s2) of section 2, in closed form:
+    -1/2 log(2 pi s2) - ((x - m)^2 + v) / (2 s2) - 1/2 (m^2 + v - 1 - log v)."""
+    cases = [(1.2, 0.5, 0.0, 1.0),  # the prior as the guess
+             (1.2, 0.5, 0.5, 0.49),  # N(0.5, 0.7^2)
+             (1.2, 0.5, 0.8, 1 / 3),  # the true posterior: the ELBO is log p(x)
+             (-0.7, 2.0, 0.3, 0.2)]
+    for x, s2, m, v in cases:
+        got = attempted(fn, x, s2, m, v)
+        if got is None:
+            return False
+        reconstruction = -0.5 * math.log(2 * math.pi * s2) - ((x - m) ** 2 + v) / (2 * s2)
+        kl = 0.5 * (m**2 + v - 1 - math.log(v))
+        assert_close(f"ELBO for x={x}, s2={s2}, m={m}, v={v:.4g}", float(got), reconstruction - kl,
+                     atol=1e-5)
+    print("correct: reconstruction E_q[log N(x; z, s2)], with E_q[(x - z)^2] = (x - m)^2 + v, minus "
+          "KL(N(m, v) || N(0, 1)); for the true posterior it equals log p(x).")
     return True

@@ -1,5 +1,7 @@
 """Checkers for the exercises of notebook 03: the conditional VAE."""
 
+import math
+
 import torch
 
 from .. import cvae, vae
@@ -50,4 +52,24 @@ def check_transfer_style(fn):
         return False
     assert_close("transferred images", torch.as_tensor(got).detach(), reference, atol=1e-5)
     print("correct: encode with the image's own label, decode the posterior mean with the new one.")
+    return True
+
+
+def check_nll_given_label(fn):
+    """Exercise 03.5: fn(nll, posterior, n_classes) -> -log p(x | y) in nats, for an image with
+    -log p(x) = nll whose label y has posterior probability p(y | x) = posterior, with n_classes
+    equally frequent classes: by Bayes' rule, nll - log n_classes - log posterior."""
+    cases = [(100.0, 1.0, 10),  # a certain label saves exactly log K
+             (100.0, 0.1, 10),  # p(y | x) = p(y): the label says nothing new
+             (87.5, 0.6, 10),
+             (50.0, 0.01, 4)]  # an unlikely label for this image costs nats
+    for nll, posterior, n_classes in cases:
+        got = attempted(fn, nll, posterior, n_classes)
+        if got is None:
+            return False
+        expected = nll - math.log(n_classes) - math.log(posterior)
+        assert_close(f"-log p(x | y) for nll={nll}, posterior={posterior}, n_classes={n_classes}",
+                     float(got), expected, atol=1e-6)
+    print("correct: -log p(x|y) = -log p(x) - log K - log p(y|x): the label saves log K nats only "
+          "when p(y|x) = 1, nothing when p(y|x) = 1/K, and costs nats below that.")
     return True
