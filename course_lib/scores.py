@@ -142,9 +142,11 @@ def diversity_score(generated_hist, reference_hist):
     0: the samples hit the classes exactly as often as real images do. Worst: all samples in one
     class, TV = 1 - q_k (0.9 against 10 balanced classes; no histogram is further from q).
     It reads as "the fraction of samples that would have to change class to match the data".
-    Why this one: the course sources only say "diversity score"; KL(q || p) is infinite as soon as
-    one class is missing and KL(p || q) ignores missing classes, while TV is bounded, symmetric and
-    defined for empty classes. Against a histogram of real images it also handles an unbalanced
+    Why this one rather than the course poster's exp(E_x KL(p(y|x) || q)) (notebook 10, section 4):
+    that score is log IS + KL(p || q) in disguise, so confident predictions raise it as much as a
+    wrong histogram does, and it is infinite when q misses a class; KL(q || p) is infinite as soon
+    as one class is missing and KL(p || q) ignores missing classes, while TV is bounded, symmetric
+    and defined for empty classes. Against a histogram of real images it also handles an unbalanced
     dataset, which the entropy of p alone (`normalized_entropy`) cannot. Like IS, it sees classes
     only: it cannot tell twenty copies of one shoe from twenty different shoes.
     Use the evaluator's predictions on real images for q (not the true labels), so its

@@ -77,3 +77,32 @@ def check_js_discrete(fn):
         assert_close(f"JS for {name}", got, expected, atol=1e-6)
     print("correct: JS = 1/2 KL(p || m) + 1/2 KL(q || m); log 2 whenever the supports are disjoint.")
     return True
+
+
+def check_overlap_divergences(fn):
+    """Exercise 07.5: fn(alpha, theta) -> (W1, JSD in nats) between P_0 (the segment at x = 0) and
+    P = alpha P_0 + (1 - alpha) P_theta (a share alpha on the data's segment, the rest at x = theta)."""
+    cases = [(0.0, 0.5), (0.0, -2.0), (0.3, 0.5), (0.3, -2.0), (0.75, 1.0), (1.0, 3.0)]
+    for alpha, theta in cases:
+        got = attempted(fn, alpha, theta)
+        if got is None:
+            return False
+        try:
+            w1, jsd = (float(v) for v in got)
+        except (TypeError, ValueError):
+            raise AssertionError(f"return two numbers, (w1, jsd); got {got!r}.") from None
+        # Independent references: W1 between the horizontal positions (the vertical ones are the same
+        # U[0, 1] in both laws), and the JSD between the masses on the two segments.
+        expected_w1 = wasserstein_distance([0.0], [0.0, theta], v_weights=[alpha, 1 - alpha])
+        p, m = torch.tensor([1.0, 0.0], dtype=torch.float64), torch.tensor([alpha, 1 - alpha], dtype=torch.float64)
+        mid = (p + m) / 2
+        expected_jsd = float(0.5 * torch.special.xlogy(p, p / mid).nansum()
+                             + 0.5 * torch.special.xlogy(m, m / mid).nansum())
+        case = f"alpha = {alpha}, theta = {theta}"
+        assert_close(f"W1 for {case}", w1, expected_w1, atol=1e-6)
+        if not math.isfinite(jsd):
+            raise AssertionError(f"JSD for {case}: got {jsd}; a share of 0 contributes 0 (0 log 0 = 0).")
+        assert_close(f"JSD for {case}", jsd, expected_jsd, atol=1e-6)
+    print("correct: W1 = (1 - alpha)|theta| shrinks as the stray mass comes closer; the JSD depends on alpha "
+          "alone, log 2 at alpha = 0 whatever theta.")
+    return True

@@ -100,3 +100,20 @@ def check_soft_penalty_optimum(fn):
         assert_close(f"estimate for W1 = {w1}, lambda = {lam}", estimate, best * w1, atol=1e-3)
     print("correct: k* = 1 + W1 / (2 lambda), so the estimate is W1 (1 + W1 / (2 lambda)) > W1.")
     return True
+
+
+def check_quadratic_penalty(fn):
+    """Exercise 08.5: fn(a, s, lam) -> the gradient penalty lam * E[(|f'(x_hat)| - 1)^2] of the critic
+    f(x) = -a x^2 / 2 (a > 0) between a point mass at 0 (data) and a point mass at s > 0 (generator), on
+    interpolates x_hat = eps * 0 + (1 - eps) * s with eps ~ U[0, 1]: a closed form in a, s and lam."""
+    u = (torch.arange(400_000, dtype=torch.float64) + 0.5) / 400_000  # midpoints of [0, 1]
+    for a, s, lam in [(1.0, 1.0, 10.0), (0.75, 2.0, 10.0), (3.0, 0.5, 1.0), (0.1, 4.0, 0.1)]:
+        got = attempted(fn, a, s, lam)
+        if got is None:
+            return False
+        # Independent reference: the expectation over x_hat ~ U[0, s] by numerical integration.
+        expected = lam * ((a * s * u - 1) ** 2).mean().item()
+        assert_close(f"penalty for a = {a}, s = {s}, lambda = {lam}", float(got), expected, atol=1e-6)
+    print("correct: lambda (a^2 s^2 / 3 - a s + 1), smallest (lambda / 4) at a s = 3/2 and never 0: "
+          "a critic whose slope changes along the segment cannot have slope 1 all along it.")
+    return True

@@ -71,3 +71,19 @@ def check_matching_accuracy(fn):
         assert_close(f"accuracy for {name}", float(got), expected, atol=1e-6)
     print("correct: count cluster/label pairs, then scipy's linear_sum_assignment (maximize=True).")
     return True
+
+
+def check_bound_ceiling(fn):
+    """Exercise 09.6: fn(sigma) -> the largest value of L_I = H(c) + E log Q(c | x) for one code
+    c ~ U(-1, 1) and a Gaussian Q(c | x) = N(mu(x), sigma^2) with a fixed sigma: log 2 - 1/2 log(2 pi sigma^2)."""
+    for sigma in (1.0, 0.5, 2.0, 0.1):
+        got = attempted(fn, sigma)
+        if got is None:
+            return False
+        # Independent reference: differential entropy of U(-1, 1) by its definition, plus the Gaussian
+        # log-density at its own mean (the best Q can do when it predicts c exactly).
+        entropy = -math.log(1 / 2)
+        best_log_q = torch.distributions.Normal(0.0, sigma).log_prob(torch.tensor(0.0)).item()
+        assert_close(f"ceiling of the bound for sigma = {sigma}", float(got), entropy + best_log_q, atol=1e-5)
+    print("correct: log 2 - 1/2 log(2 pi sigma^2): below 0 for sigma = 1, positive only for sigma < sqrt(2 / pi).")
+    return True

@@ -59,3 +59,31 @@ def check_coverage(fn):
         assert_close(f"coverage for {name}", float(got), scores.density_coverage(r, f, k)[1], atol=1e-6)
     print("correct: a real point is covered when some sample lies inside its k-NN ball.")
     return True
+
+
+def check_collapsed_scores(fn):
+    """Exercise 10.5: fn(K) -> (IS, TV, poster score) of a generator whose samples the evaluator puts
+    into class 0 with certainty, against K balanced real classes (reference histogram 1/K each); the
+    poster's diversity score is exp(E_x KL(p(y|x) || p*(y))) with p* the reference histogram."""
+    for k in (2, 3, 10, 7):
+        got = attempted(fn, k)
+        if got is None:
+            return False
+        try:
+            inception, tv, poster = (float(v) for v in got)
+        except (TypeError, ValueError):
+            raise AssertionError(f"return three numbers, (IS, TV, poster score); got {got!r}.") from None
+        # Independent reference: score 3K such samples with the library and by the definitions.
+        probs = torch.zeros(3 * k, k, dtype=torch.float64)
+        probs[:, 0] = 1.0
+        reference = torch.full((k,), 1 / k, dtype=torch.float64)
+        expected_is = scores.inception_score(probs, splits=1)[0]
+        expected_tv = scores.diversity_score(scores.class_histogram(probs.argmax(1), k), reference)
+        kl = (torch.special.xlogy(probs, probs) - torch.special.xlogy(probs, reference)).sum(1)
+        expected_poster = kl.mean().exp().item()
+        assert_close(f"IS for K = {k}", inception, expected_is, atol=1e-6)
+        assert_close(f"TV for K = {k}", tv, expected_tv, atol=1e-6)
+        assert_close(f"poster's diversity score for K = {k}", poster, expected_poster, atol=1e-6)
+    print("correct: IS = 1 and TV = 1 - 1/K flag the collapse; the poster's score is K, exactly what a perfect "
+          "generator gets.")
+    return True
