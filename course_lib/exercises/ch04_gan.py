@@ -1,5 +1,7 @@
 """Checkers for the exercises of notebook 04: GANs."""
 
+import math
+
 import torch
 
 from .. import toy
@@ -69,4 +71,38 @@ def check_mode_coverage(fn):
         assert_close(f"{name}: high-quality fraction", float(fraction),
                      expected["high_quality_fraction"], atol=1e-6)
     print("correct: nearest mode, 3-sigma quality test, a mode counts once it has a good sample.")
+    return True
+
+
+def check_minimax_value_discrete(fn):
+    """Exercise 04.5: fn(p_data, p_g) -> V(D*, G) for two distributions on finitely many points
+    (probability vectors of equal length): sum_x p_data log D*(x) + p_g log(1 - D*(x)) with
+    D* = p_data / (p_data + p_g), a point where a probability is 0 contributing 0 to its term."""
+    g = torch.Generator().manual_seed(45)
+    weights = torch.rand(6, generator=g, dtype=torch.float64) * torch.tensor([1, 1, 0, 1, 0, 1.0])
+    cases = {
+        "equal distributions": ([0.25, 0.25, 0.5], [0.25, 0.25, 0.5]),
+        "half of the mass on a shared point": ([0.5, 0.5, 0.0], [0.0, 0.5, 0.5]),
+        "disjoint supports": ([0.3, 0.7, 0.0, 0.0], [0.0, 0.0, 0.6, 0.4]),
+        "two vectors with some zeros": (weights / weights.sum(),
+                                        torch.tensor([0.1, 0.0, 0.4, 0.2, 0.3, 0.0], dtype=torch.float64)),
+    }
+    for name, (p_data, p_g) in cases.items():
+        p_data = torch.as_tensor(p_data, dtype=torch.float64)
+        p_g = torch.as_tensor(p_g, dtype=torch.float64)
+        got = attempted(fn, p_data.clone(), p_g.clone())
+        if got is None:
+            return False
+        got = torch.as_tensor(got, dtype=torch.float64).detach().reshape(())
+        if not torch.isfinite(got):
+            raise AssertionError(f"{name}: got {got.item()}. A point where p_data or p_g is 0 contributes 0 "
+                                 "to that term (0 log 0 = 0: no mass, no contribution); torch computes "
+                                 "0 * log 0 as nan, so leave such points out (torch.where) or use torch.xlogy.")
+        # The reference takes the other route of section 2: -log 4 + 2 JSD, the JSD from KLs to the mixture.
+        m = (p_data + p_g) / 2
+        jsd = 0.5 * (torch.xlogy(p_data, p_data) - torch.xlogy(p_data, m)).sum() \
+            + 0.5 * (torch.xlogy(p_g, p_g) - torch.xlogy(p_g, m)).sum()
+        assert_close(f"V(D*, G) for {name}", got, -math.log(4) + 2 * jsd, atol=1e-6)
+    print("correct: V(D*, G) = -log 4 + 2 JSD; -log 4 for equal distributions, 0 for disjoint supports "
+          "(JSD = log 2, its largest value, however far apart the supports are).")
     return True

@@ -67,3 +67,23 @@ def check_slerp(fn):
         assert_close(f"slerp at t={t}", torch.as_tensor(got, dtype=torch.float64), expected, atol=1e-5)
     print("correct: the path keeps the norm of typical Gaussian samples; the straight line does not.")
     return True
+
+
+def check_weight_sharing_factor(fn):
+    """Exercise 05.5: fn(c_in, c_out, size_in, size_out, kernel) -> the number of weights (no biases)
+    of a fully connected layer from c_in maps of side size_in to c_out maps of side size_out, divided
+    by that of a transposed convolution between the same maps with a kernel x kernel kernel."""
+    for c_in, c_out, size_in, size_out, kernel in [(64, 32, 7, 14, 4), (32, 1, 14, 28, 4), (3, 5, 4, 8, 3),
+                                                   (16, 16, 1, 7, 7)]:
+        got = attempted(fn, c_in, c_out, size_in, size_out, kernel)
+        if got is None:
+            return False
+        # Count the weights of the two real layers (on the meta device: shapes only, no memory).
+        dense = nn.Linear(c_in * size_in**2, c_out * size_out**2, bias=False, device="meta")
+        conv = nn.ConvTranspose2d(c_in, c_out, kernel, bias=False, device="meta")
+        expected = dense.weight.numel() / conv.weight.numel()
+        assert_close(f"c_in {c_in}, c_out {c_out}, sides {size_in} -> {size_out}, kernel {kernel}",
+                     float(got), expected, atol=1e-9)
+    print("correct: (size_in^2 size_out^2) / kernel^2, whatever the channels: a dense layer has a weight "
+          "per pair of positions, a convolution one kernel shared by all of them.")
+    return True

@@ -44,8 +44,9 @@ def check_acgan_discriminator_loss(fn):
 
 
 def check_projection_logit(fn):
-    """Exercise 06.3: fn(features (B, d), weight (d,), bias (), embedding (K, d), y (B,)) -> the
-    projection discriminator's logits (B,): weight . phi(x) + bias + embedding[y] . phi(x)."""
+    """Exercise 06.3: fn(features (B, n_features), weight (n_features,), bias (), embedding
+    (K, n_features), y (B,)) -> the projection discriminator's logits (B,):
+    weight . phi(x) + bias + embedding[y] . phi(x)."""
     g = torch.Generator().manual_seed(63)
     phi, w = torch.randn(5, 7, generator=g), torch.randn(7, generator=g)
     b, emb = torch.tensor(0.3), torch.randn(4, 7, generator=g)
@@ -56,4 +57,25 @@ def check_projection_logit(fn):
     expected = phi @ w + b + (emb[y] * phi).sum(1)
     assert_close("projection logits", torch.as_tensor(got).detach(), expected, atol=1e-5)
     print("correct: an unconditional logit plus the inner product of the class embedding and the features.")
+    return True
+
+
+def check_lazy_generator_value(fn):
+    """Exercise 06.5: fn(n_classes) -> V(D*, G) of the conditional game for K equally likely classes
+    with disjoint supports and a generator that ignores its label (draws from the data's marginal):
+    log K - (1 + 1/K) log(K + 1)."""
+    g = torch.Generator().manual_seed(65)
+    for n_classes in (1, 2, 3, 10, 100):
+        got = attempted(fn, n_classes)
+        if got is None:
+            return False
+        # Reference by sums over a finite set: class y lives on its own three points, with weights of its own.
+        within = torch.rand(n_classes, 3, generator=g, dtype=torch.float64) + 0.1
+        p_x_given_y = torch.block_diag(*(w / w.sum() for w in within))  # (K, 3K): row y is p_data(. | y)
+        p_x = p_x_given_y.mean(0)  # the marginal, which the lazy generator draws for every label
+        total = p_x_given_y + p_x
+        v = torch.xlogy(p_x_given_y, p_x_given_y / total) + torch.xlogy(p_x, p_x / total)
+        assert_close(f"V(D*, G) for K = {n_classes}", float(got), v.sum(1).mean(), atol=1e-6)
+    print("correct: log K - (1 + 1/K) log(K + 1): -log 4 for K = 1, rising towards 0 (the value of disjoint "
+          "supports) as K grows. An unconditional discriminator would call the same generator perfect (-log 4).")
     return True
