@@ -3,23 +3,9 @@ Markdown."""
 
 import pytest
 import torch
+from test_evaluator import bar_images, gen
 
 from course_lib import data, nets, table
-
-
-def gen(seed):
-    return torch.Generator().manual_seed(seed)
-
-
-def bar_images(n, seed=0):
-    """A tiny synthetic problem (as in test_evaluator): class c is a bright horizontal bar on rows
-    2c+4..2c+5, plus noise."""
-    g = gen(seed)
-    y = torch.randint(10, (n,), generator=g)
-    x = torch.rand(n, 1, 28, 28, generator=g) * 0.3
-    for c in range(10):
-        x[y == c, :, 2 * c + 4 : 2 * c + 6, 4:24] = 1.0
-    return x, y
 
 
 def test_registered_rows_need_their_module():
