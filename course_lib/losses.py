@@ -310,3 +310,57 @@ def optimal_discriminator(p_data, p_g):
     if (p_data < 0).any() or (p_g < 0).any():
         raise ValueError("densities must be non-negative.")
     return p_data / (p_data + p_g)
+
+
+# ---- improved GAN training and the semi-supervised GAN (notebook 11) ----------------------------
+
+
+def smoothed_discriminator_loss(real_logits, fake_logits, real_target=1.0, fake_target=0.0):
+    """Cross-entropy of D against soft targets: alpha = real_target for data, beta = fake_target
+    for samples. alpha = 1, beta = 0 is `gan_discriminator_loss`; alpha < 1, beta = 0 is
+    one-sided label smoothing (Salimans et al. 2016). Its optimum is `smoothed_optimal_discriminator`.
+
+        L_D = -mean[a log D(x) + (1-a) log(1-D(x))] - mean[b log D(G(z)) + (1-b) log(1-D(G(z)))]
+    """
+    check_logits(real_logits, "real_logits")
+    check_logits(fake_logits, "fake_logits")
+    real = F.binary_cross_entropy_with_logits(real_logits, torch.full_like(real_logits, real_target))
+    fake = F.binary_cross_entropy_with_logits(fake_logits, torch.full_like(fake_logits, fake_target))
+    return real + fake
+
+
+def smoothed_optimal_discriminator(p_data, p_g, real_target=1.0, fake_target=0.0):
+    """D*(x) = (alpha p_data(x) + beta p_g(x)) / (p_data(x) + p_g(x)) for targets alpha, beta."""
+    p_data, p_g = torch.as_tensor(p_data), torch.as_tensor(p_g)
+    if (p_data < 0).any() or (p_g < 0).any():
+        raise ValueError("densities must be non-negative.")
+    return (real_target * p_data + fake_target * p_g) / (p_data + p_g)
+
+
+def feature_matching_loss(real_features, fake_features):
+    """|| mean_b f(x_b) - mean_b f(G(z_b)) ||^2: the generator matches the mean of the
+    discriminator's features f on data (Salimans et al. 2016). The real side is held fixed."""
+    check_same_shape(real_features.mean(0), fake_features.mean(0), "fake features")
+    return (real_features.detach().mean(0) - fake_features.mean(0)).pow(2).sum()
+
+
+def k_plus_one_logit(class_logits):
+    """The logit of D(x) = Z(x) / (Z(x) + 1), Z(x) = sum_k exp l_k(x), for K class logits (B, K):
+    the K+1-way softmax with the fake class's logit fixed at 0 gives P(real | x) = Z / (Z + 1),
+    whose logit is log Z = logsumexp_k l_k (exact for large or small logits)."""
+    if class_logits.dim() != 2:
+        raise ValueError(f"class_logits should be (batch, K), got shape {tuple(class_logits.shape)}.")
+    return torch.logsumexp(class_logits, dim=1)
+
+
+def ssgan_discriminator_loss(labelled_logits, labels, unlabelled_logits, fake_logits,
+                             unsupervised_weight=1.0):
+    """The semi-supervised K+1 loss (Salimans et al. 2016): L = L_supervised + w L_unsupervised,
+
+        L_supervised   = -mean log p(y | x, y < K+1) = cross-entropy of the K logits (labelled x)
+        L_unsupervised = -mean log D(x_unlabelled) - mean log(1 - D(G(z))), D = Z / (Z + 1).
+    """
+    supervised = F.cross_entropy(labelled_logits, labels)
+    unsupervised = gan_discriminator_loss(k_plus_one_logit(unlabelled_logits),
+                                          k_plus_one_logit(fake_logits))
+    return supervised + unsupervised_weight * unsupervised, supervised, unsupervised

@@ -241,3 +241,44 @@ def toy_gan(latent_dim, hidden=(128, 128, 128)):
     are not bounded), LeakyReLU MLP discriminator (notebooks 04 and 08)."""
     return (mlp_generator(latent_dim, (2,), hidden=hidden, out_activation=None, activation=nn.ReLU),
             mlp_discriminator((2,), hidden=hidden))
+
+
+# ---- layers that let D see a whole minibatch (notebook 11) -----------------------------------------
+
+
+class MinibatchDiscrimination(nn.Module):
+    """Minibatch discrimination (Salimans et al. 2016): features f (N, A) -> [f, o] (N, A + B).
+
+    M_i = f_i T reshaped to (B, C) with a learned tensor T (A x B x C); for each of the B kernels,
+    c_b(i, j) = exp(-||M_ib - M_jb||_1) and o_b(x_i) = sum_{j != i} c_b(i, j). A batch of equal
+    samples gives the largest value, N - 1 per kernel: D can see a collapsed batch.
+    """
+
+    def __init__(self, in_features, n_kernels=16, kernel_dim=8):
+        super().__init__()
+        self.n_kernels, self.kernel_dim = n_kernels, kernel_dim
+        self.T = nn.Parameter(torch.randn(in_features, n_kernels * kernel_dim) * 0.1)
+
+    def forward(self, f):
+        m = (f @ self.T).view(len(f), self.n_kernels, self.kernel_dim).transpose(0, 1)  # (B, N, C)
+        l1 = torch.cdist(m, m, p=1)  # (B, N, N): L1 distance between samples, per kernel
+        o = torch.exp(-l1).sum(2).t() - 1.0  # (N, B); drop j = i, whose closeness is exp(0) = 1
+        return torch.cat([f, o], dim=1)
+
+
+class MinibatchStd(nn.Module):
+    """The minibatch standard-deviation feature (Karras et al. 2018): x (N, ...) -> x with one more
+    feature (a column for vectors, a channel for images) holding the batch's average standard
+    deviation, mean over features of std over the batch. 0 for a collapsed batch."""
+
+    def forward(self, x):
+        std = (x.var(0, unbiased=False) + 1e-8).sqrt().mean() if len(x) > 1 else x.new_zeros(())
+        extra = std.expand(len(x), 1, *x.shape[2:])
+        return torch.cat([x, extra], dim=1)
+
+
+def with_minibatch_layer(discriminator, layer, n_features, extra):
+    """A `Discriminator` whose head first applies `layer` (MinibatchStd or MinibatchDiscrimination)
+    to the body's features: `features(x)` is unchanged (feature matching uses it), and the head
+    reads the n_features + extra outputs."""
+    return Discriminator(discriminator.body, nn.Sequential(layer, nn.Linear(n_features + extra, 1)))
