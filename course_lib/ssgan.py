@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from . import losses, recipe
-from .nets import IMAGE_SHAPE, ExpectShape, mlp_generator, sample_noise
+from .nets import IMAGE_SHAPE, ExpectShape, eval_mode, mlp_generator, sample_noise
 
 # Per schedule. Chosen on the selection split (evaluator.heldout_split, Fashion-MNIST, seed 0), never on
 # the test set: with 1,500 steps an unsupervised weight of 0.5 (as in the paper's code) beat 1.0 and a
@@ -152,10 +152,8 @@ RECIPE = recipe.Recipe("ssgan", build, optimizers, step, tensors=pairs)
 @torch.no_grad()
 def accuracy(classifier, x, y, batch_size=1000):
     """Fraction of images whose largest logit is the label (classifier in eval mode: no noise)."""
-    was = classifier.training
-    classifier.eval()
-    predicted = torch.cat([classifier(part).argmax(1) for part in x.split(batch_size)])
-    classifier.train(was)
+    with eval_mode(classifier):
+        predicted = torch.cat([classifier(part).argmax(1) for part in x.split(batch_size)])
     return float((predicted == y).float().mean())
 
 
