@@ -106,7 +106,8 @@ def gan_step(generator, discriminator, g_optimizer, d_optimizer, x_real, latent_
 @dataclass(frozen=True)
 class GANConfig(recipe.RunConfig):
     """A GAN run: the recipe's networks, Adam(lr, betas) per player (the DCGAN choice), `d_steps`
-    discriminator steps per generator step, and the generator's loss."""
+    discriminator steps per generator step, the generator's loss, and the decay of the moving
+    average of G's weights that samples are drawn from (None: samples come from G itself)."""
 
     kind: str = "dcgan"
     lr_g: float = 2e-4
@@ -115,6 +116,7 @@ class GANConfig(recipe.RunConfig):
     latent_dim: int = 64
     d_steps: int = 1
     generator_loss: str = "nonsaturating"
+    ema_decay: float = None  # keep a moving average of G's weights for sampling (None: off)
 
     def __post_init__(self):
         if self.kind not in KINDS:
@@ -146,7 +148,8 @@ def step(modules, optimizers, x, config):
 CHECKPOINT_NAMES = {"toy": "gan-toy", "mlp": "gan-mlp", "dcgan": "dcgan"}
 RECIPES = {kind: recipe.Recipe(name, build, recipe.adam_per_player, step, tensors=recipe.symmetric_data,
                                draws_per_step=lambda config: config.d_steps,
-                               snapshot=recipe.fixed_noise_grid, adversarial=True)
+                               snapshot=recipe.fixed_noise_grid, adversarial=True,
+                               averaged=("generator",))
            for kind, name in CHECKPOINT_NAMES.items()}
 
 
@@ -157,7 +160,8 @@ def load_or_train_gan(kind, x_train, dataset, schedule, device, seed=0, snapshot
     The config is `config(kind, ...)` with `seed` and `settings`; the checkpoint is the one that
     config names (`checkpoint_of`; `name` replaces the recipe's name in the file name).
     meta, as for every recipe: config, history, seconds, steps, device, torch version and
-    `snapshots` grids of G at fixed noise. Returns (generator, discriminator, meta), in eval mode.
+    `snapshots` grids of G at fixed noise. Returns (generator, discriminator, meta), in eval mode;
+    the generator is the moving average of G's weights when the config keeps one (`ema_decay`).
     """
     if kind not in ("mlp", "dcgan"):
         raise ValueError(f"Unknown image GAN recipe {kind!r}: expected 'mlp' or 'dcgan'.")
@@ -166,7 +170,7 @@ def load_or_train_gan(kind, x_train, dataset, schedule, device, seed=0, snapshot
                                                                **settings),
                                          data, device, name=name, snapshots=snapshots,
                                          progress=progress, store=store)
-    return modules["generator"], modules["discriminator"], meta
+    return recipe.for_sampling(modules), modules["discriminator"], meta
 
 
 def checkpoint_of(kind, x_train, dataset, schedule, seed=0, **settings):

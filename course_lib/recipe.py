@@ -12,6 +12,7 @@ trains and saves it. A checkpoint whose stored config differs from the one asked
 From a notebook, a DCGAN update is three hops away: the recipe (gan.py) -> `gan_step` -> the loss.
 """
 
+import copy
 import dataclasses
 import hashlib
 import json
@@ -40,6 +41,7 @@ class Recipe:
     snapshot: Callable = None  # (modules, config) -> draw(), a grid to keep during training
     adversarial: bool = False  # check that training did not diverge before saving
     describe: Callable = None  # (modules, data) -> dict added to meta after training (e.g. accuracy)
+    averaged: tuple = ()  # modules whose weights are also kept as a moving average (config.ema_decay)
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,40 @@ def device_of(module):
     return next(module.parameters()).device
 
 
+# ---- the moving average of a network's weights (notebook 05) ---------------------------------------
+
+
+def average_name(name):
+    """The key of module `name`'s weight average in a recipe's modules, e.g. "generator_average"."""
+    return f"{name}_average"
+
+
+def averaged_names(recipe, config):
+    """The modules of `recipe` that this config averages: none unless config.ema_decay is set."""
+    return recipe.averaged if getattr(config, "ema_decay", None) else ()
+
+
+def ema_decay_at(decay, step):
+    """The decay used at update `step` (0, 1, ...): min(decay, (1 + step) / (10 + step)), so the
+    first updates do not keep the random initial weights in the average for thousands of steps."""
+    return min(decay, (1 + step) / (10 + step))
+
+
+@torch.no_grad()
+def update_average(average, live, decay):
+    """average <- decay * average + (1 - decay) * live, for every parameter. Buffers (batch
+    norm's running statistics) are copied from the live network."""
+    for kept, new in zip(average.parameters(), live.parameters()):
+        kept.lerp_(new, 1 - decay)
+    for kept, new in zip(average.buffers(), live.buffers()):
+        kept.copy_(new)
+
+
+def for_sampling(modules, name="generator"):
+    """The network to sample from: the weight average of `name` when the run kept one, else `name`."""
+    return modules.get(average_name(name), modules[name])
+
+
 def symmetric_data(config, data):
     """The training tensors of an unconditional GAN: data.x_train, images in [-1, 1] or points."""
     return (checks.check_images_or_points(data.x_train, "symmetric", "x_train"),)
@@ -77,8 +113,9 @@ def symmetric_data(config, data):
 
 def fixed_noise_grid(modules, config, n=64):
     """Snapshots of the generator at n fixed noise vectors (drawn once, from the run's seed)."""
-    z = torch.randn(n, config.latent_dim).to(device_of(modules["generator"]))
-    return lambda: generate(modules["generator"], z)
+    generator = for_sampling(modules)
+    z = torch.randn(n, config.latent_dim).to(device_of(generator))
+    return lambda: generate(generator, z)
 
 
 @dataclass(frozen=True)
@@ -139,6 +176,8 @@ def build(recipe, config, device):
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(config.seed)
         modules = {name: module.to(device) for name, module in recipe.build(config).items()}
+        for name in averaged_names(recipe, config):  # starts equal to the network it averages
+            modules[average_name(name)] = copy.deepcopy(modules[name]).requires_grad_(False)
         draw = recipe.snapshot(modules, config) if recipe.snapshot else None
     return modules, draw
 
@@ -168,7 +207,7 @@ def train(recipe, config, data, device, snapshots=8, callback=None, every=None, 
                 act(i, history)
 
     torch.manual_seed(config.seed)
-    history = fit_modules(modules.values(), lambda batch: recipe.step(modules, optimizers, batch, config),
+    history = fit_modules(modules.values(), averaging_step(recipe, config, modules, optimizers),
                           batches, config.steps, callback=at_intervals, every=1, desc=recipe.name,
                           progress=progress, max_seconds=max_seconds)
     if recipe.adversarial:  # a diverged model is never saved, and never scored
@@ -179,6 +218,20 @@ def train(recipe, config, data, device, snapshots=8, callback=None, every=None, 
     if recipe.describe:
         meta.update(recipe.describe(modules, data))
     return modules, meta
+
+
+def averaging_step(recipe, config, modules, optimizers):
+    """batch -> losses: the recipe's step, then an update of every weight average it keeps."""
+    averaged, updates = averaged_names(recipe, config), iter(range(config.steps))
+
+    def step(batch):
+        losses = recipe.step(modules, optimizers, batch, config)
+        if averaged:
+            decay = ema_decay_at(config.ema_decay, next(updates))
+            for name in averaged:
+                update_average(modules[average_name(name)], modules[name], decay)
+        return losses
+    return step
 
 
 def load_or_train(recipe, config, data, device, name=None, store=None, **train_options):

@@ -204,6 +204,7 @@ class WGANConfig(recipe.RunConfig):
     gp_weight: float = None
     n_critic: int = 5
     norm: str = "layer"
+    ema_decay: float = None  # keep a moving average of G's weights for sampling (None: off)
 
     def __post_init__(self):
         _check_variant(self.variant)
@@ -224,8 +225,8 @@ def build(config):
 
 
 def optimizers(config, modules):
-    return {name: make_optimizer(module.parameters(), config.optimizer, config.lr, config.betas)
-            for name, module in modules.items()}
+    return {name: make_optimizer(modules[name].parameters(), config.optimizer, config.lr, config.betas)
+            for name in ("generator", "critic")}
 
 
 def step(modules, optimizers, x, config):
@@ -238,7 +239,8 @@ CHECKPOINT_NAMES = {"clip": "wgan", "gp": "wgan-gp"}
 RECIPES_BY_VARIANT = {
     variant: recipe.Recipe(name, build, optimizers, step, tensors=recipe.symmetric_data,
                            draws_per_step=lambda config: config.n_critic,
-                           snapshot=recipe.fixed_noise_grid, adversarial=True)
+                           snapshot=recipe.fixed_noise_grid, adversarial=True,
+                           averaged=("generator",))
     for variant, name in CHECKPOINT_NAMES.items()}
 
 
@@ -252,7 +254,7 @@ def load_or_train_wgan(variant, x_train, dataset, schedule, device, seed=0, snap
     modules, meta = recipe.load_or_train(
         RECIPES_BY_VARIANT[variant], config(variant, data, schedule, seed=seed, **settings), data,
         device, name=name, snapshots=snapshots, progress=progress, store=store)
-    return modules["generator"], modules["critic"], meta
+    return recipe.for_sampling(modules), modules["critic"], meta
 
 
 # ---- notebook 08: WGAN-GP on 2-D mixtures, critic surfaces, gradient norms ------------------------
