@@ -11,6 +11,7 @@ steps per second and the scores, with the machine, the thread count and the cloc
     .venv/bin/python benchmarks/quality_per_minute.py --recipes dcgan wgan-gp [--budgets 30 60 150]
         [--seeds 1] [--set dcgan:ema_decay=0.999 ...] [--clock wall|cpu] [--dataset fashion-mnist]
         [--out FOLDER] [--json FILE]
+    .venv/bin/python benchmarks/quality_per_minute.py --merge FILE ... [--record NAME]
 
 --clock cpu measures budgets in CPU seconds of this process instead of wall seconds: on a machine
 that other jobs share, one thread's CPU seconds are close to the wall seconds it would take alone.
@@ -20,6 +21,7 @@ weights with those decays, kept alongside the run (as `ema_decay` would), to com
 
 import argparse
 import copy
+import datetime
 import json
 import os
 import platform
@@ -30,7 +32,18 @@ from pathlib import Path
 
 import torch
 
-from course_lib import checkpoints, data, evaluator, gan, infogan, nets, recipe, runtime, wgan
+from course_lib import (
+    checkpoints,
+    data,
+    evaluator,
+    gan,
+    infogan,
+    nets,
+    recipe,
+    recorded,
+    runtime,
+    wgan,
+)
 
 SCORES = ("fid", "precision", "recall", "coverage")  # FID lower is better; the others higher
 
@@ -111,14 +124,14 @@ def train_to_budgets(name, config, run_data, device, budgets, clock, decays=()):
     return kept
 
 
-def score(name, config, kept, judge, reference, n_samples, seed):
+def score(name, config, kept, judge, reference, n_samples, seed, settings):
     rows = []
     for budget, steps, spent, copies in kept:
         for label, generator in copies.items():
             rng = torch.Generator().manual_seed(seed)
             samples = RECIPES[name][2](config)(generator, n_samples, rng)
             scores = evaluator.evaluate_samples(judge, evaluator.symmetric_to_unit(samples), reference)
-            rows.append({"recipe": name, "seed": seed, "budget": budget, "sampled_from": label,
+            rows.append({"settings": settings, "recipe": name, "seed": seed, "budget": budget, "sampled_from": label,
                          "steps": steps, "seconds": spent, "steps_per_s": steps / spent,
                          **{k: float(scores[k]) for k in SCORES}})
             print(f"{name:<8} seed {seed}  {budget:>5.0f}  {label:<16} {steps:>6} steps "
@@ -135,12 +148,28 @@ def mean_sd(rows, key):
 def print_summary(rows):
     print(f"\n{'recipe':<8} {'budget':>6} {'sampled from':<16} {'steps':>7} " +
           "  ".join(f"{k:>15}" for k in SCORES) + "   (mean ± sd over seeds)")
+    summary = summarise(rows)
+    for entry in summary:
+        cells = "  ".join(f"{entry[k + '_mean']:>7.3f} ± {entry[k + '_sd']:<5.3f}" for k in SCORES)
+        print(f"{entry['recipe']:<8} {entry['budget']:>6.0f} {entry['sampled_from']:<16} "
+              f"{entry['steps']:>7.0f} {cells}   {entry['settings']} ({entry['seeds']} seeds)")
+    return summary
+
+
+def summarise(rows):
+    """Mean and sd over seeds of every score, per (settings, recipe, budget, sampled from)."""
     groups = {}
     for row in rows:
-        groups.setdefault((row["recipe"], row["budget"], row["sampled_from"]), []).append(row)
-    for (name, budget, label), group in groups.items():
-        cells = "  ".join("{:>7.3f} ± {:<5.3f}".format(*mean_sd(group, k)) for k in SCORES)
-        print(f"{name:<8} {budget:>6.0f} {label:<16} {mean_sd(group, 'steps')[0]:>7.0f} {cells}")
+        key = (row["settings"], row["recipe"], row["budget"], row["sampled_from"])
+        groups.setdefault(key, []).append(row)
+    summary = []
+    for (settings, name, budget, label), group in groups.items():
+        entry = {"settings": settings, "recipe": name, "budget": budget, "sampled_from": label,
+                 "seeds": len(group), "steps": mean_sd(group, "steps")[0]}
+        for key in SCORES:
+            entry[key + "_mean"], entry[key + "_sd"] = mean_sd(group, key)
+        summary.append(entry)
+    return summary
 
 
 def main():
@@ -160,7 +189,13 @@ def main():
     parser.add_argument("--device", default=None)
     parser.add_argument("--out", default=None, help="scratch folder for the evaluator's checkpoint")
     parser.add_argument("--json", default=None, metavar="FILE", help="also write every row to FILE")
+    parser.add_argument("--merge", nargs="*", default=None, metavar="FILE",
+                        help="combine --json files of earlier runs instead of training")
+    parser.add_argument("--record", default=None, metavar="NAME",
+                        help="with --merge: store the summary in course_lib/recorded_runs.json")
     args = parser.parse_args()
+    if args.merge:
+        return merge(args.merge, args.record)
 
     settings = parse_settings(args.set)
     device = runtime.get_device(args.device)
@@ -171,8 +206,7 @@ def main():
     run_data = recipe.RunData(ds.name, x_fit)
     print(f"{ds.name}: training on {len(x_fit)} images, scoring {args.n_samples} samples against "
           f"{len(x_select)} held-out training images; device {device}, torch {torch.__version__}, "
-          f"{torch.get_num_threads()} threads, {platform.processor() or platform.machine()}, "
-          f"{os.cpu_count()} cores; budgets in {args.clock} seconds", flush=True)
+          f"{machine(device)}; budgets in {args.clock}", flush=True)
     judge, _ = evaluator.load_evaluator(ds.name, "full", device, progress=False, store=store)
     reference = evaluator.make_reference(judge, evaluator.symmetric_to_unit(x_select))
 
@@ -185,10 +219,41 @@ def main():
             print(f"{name} seed {seed}: {recipe.config_dict(config)}", flush=True)
             kept = train_to_budgets(name, config, run_data, device, args.budgets, args.clock,
                                     args.averages)
-            rows += score(name, config, kept, judge, reference, args.n_samples, seed)
+            rows += score(name, config, kept, judge, reference, args.n_samples, seed,
+                          " ".join(args.set) or "defaults")
     print_summary(rows)
     if args.json:
-        Path(args.json).write_text(json.dumps({"argv": vars(args), "rows": rows}, indent=1) + "\n")
+        Path(args.json).write_text(json.dumps({"argv": vars(args), "machine": machine(device),
+                                               "dataset": ds.name, "rows": rows}, indent=1) + "\n")
+
+
+def machine(device):
+    return (f"{device.type.upper()}, {os.cpu_count()} cores, {torch.get_num_threads()} threads, "
+            f"{platform.processor() or platform.machine()}")
+
+
+def merge(files, name):
+    """Combine the --json files of several runs, print their summary and record it as NAME."""
+    parts = [json.loads(Path(f).read_text()) for f in files]
+    rows = [{**row, "settings": row.get("settings", " ".join(part["argv"]["set"]) or "defaults")}
+            for part in parts for row in part["rows"]]
+    summary = print_summary(rows)
+    if name:
+        argvs = [part["argv"] for part in parts]
+        recorded.save_recorded(name, {
+            "dataset": parts[0].get("dataset", argvs[0]["dataset"]),
+            "machine": parts[0].get("machine", "CPU, 1 thread"),
+            "schedule": "full (the recipes' full-schedule settings, trained to each budget)",
+            "split": "trained on the training images minus the last 10,000; scored with "
+                     f"{argvs[0]['n_samples']} samples against those 10,000 (selection split)",
+            "date": datetime.date.today().isoformat(),
+            "command": "; ".join("python benchmarks/quality_per_minute.py " + " ".join(
+                [f"--recipes {' '.join(a['recipes'])}", f"--budgets {' '.join(f'{b:g}' for b in a['budgets'])}",
+                 f"--seeds {a['seeds']}", f"--clock {a['clock']}"] +
+                ([f"--averages {' '.join(f'{d:g}' for d in a['averages'])}"] if a["averages"] else []) +
+                ([f"--set {' '.join(a['set'])}"] if a["set"] else [])) for a in argvs),
+            "results": {"summary": summary, "rows": rows}})
+        print(f"recorded as {name!r} in {recorded.RECORDED_FILE}")
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ def test_loaders_return_the_average_and_reload_it(load, tmp_path):
     generator, _, _ = load(x, ema_decay=0.9, snapshots=0, progress=False, store=store)
     reloaded, _, _ = load(x, ema_decay=0.9, snapshots=0, progress=False,
                           store=checkpoints.Store(folder=tmp_path, train_missing=False))
-    plain, _, _ = load(x, snapshots=0, progress=False, store=store)
+    plain, _, _ = load(x, ema_decay=None, snapshots=0, progress=False, store=store)
     for a, b in zip(generator.parameters(), reloaded.parameters()):
         assert torch.equal(a, b)
     assert not all(torch.equal(a, b) for a, b in zip(generator.parameters(), plain.parameters()))

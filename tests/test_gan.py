@@ -408,7 +408,7 @@ def test_load_or_train_gan_saves_meta_and_reloads(capsys):
     g1, d1, meta = gan.load_or_train_gan("dcgan", x, "fashion-mnist", "smoke", "cpu", snapshots=2, **kwargs)
     assert "saved" in capsys.readouterr().out
     assert meta["steps"] == 4 and meta["seconds"] > 0 and meta["device"] == "cpu"
-    assert meta["config"]["latent_dim"] == 6 and meta["config"]["lr_g"] == 2e-4  # defaults kept
+    assert meta["config"]["latent_dim"] == 6 and meta["config"]["lr_g"] == gan.DEFAULTS["smoke"]["dcgan"]["lr_g"]  # defaults kept
     assert meta["snapshots"]["steps"] == [2, 4]
     assert meta["snapshots"]["images"].shape == (2, 64, 1, 28, 28)
     assert len(checkpoints.saved("dcgan-fashion-mnist-smoke")) == 1

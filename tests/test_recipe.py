@@ -51,7 +51,7 @@ def load_evaluator_on(x, seed, **settings):
 FAMILIES = {
     "gan": ("dcgan-tiny-smoke", lambda x, seed, **s: gan.load_or_train_gan(
         "dcgan", x, "tiny", "smoke", "cpu", seed=seed, progress=False, snapshots=0, **s)[2],
-        {"lr_g": 1e-3}),
+        {"lr_g": 5e-4}),
     "wgan": ("wgan-gp-tiny-smoke", lambda x, seed, **s: wgan.load_or_train_wgan(
         "gp", x, "tiny", "smoke", "cpu", seed=seed, progress=False, snapshots=0, **s)[2],
         {"gp_weight": 1.0}),

@@ -1,5 +1,7 @@
 """Checkers for the exercises of notebook 05: DCGAN."""
 
+import math
+
 import torch
 from torch import nn
 
@@ -86,4 +88,31 @@ def check_weight_sharing_factor(fn):
                      float(got), expected, atol=1e-9)
     print("correct: (size_in^2 size_out^2) / kernel^2, whatever the channels: a dense layer has a weight "
           "per pair of positions, a convolution one kernel shared by all of them.")
+    return True
+
+
+def _averaged_orbit_radius(beta, omega, steps=40_000):
+    """Reference by simulation: run the moving average along the orbit e^{i omega s} for many
+    steps (from the orbit's start, so the start is forgotten) and return its final distance to 0."""
+    average = 1.0 + 0.0j
+    rotation = complex(math.cos(omega), math.sin(omega))
+    point = 1.0 + 0.0j
+    for _ in range(steps):
+        point *= rotation
+        average = beta * average + (1 - beta) * point
+    return abs(average)
+
+
+def check_orbit_shrink(fn):
+    """Exercise 05.6: fn(beta, omega) -> |average - c| / r in the steady state, for parameters that
+    circle the equilibrium c at radius r, turning omega radians per step, averaged with decay beta."""
+    for beta, omega in [(0.5, math.pi), (0.9, 0.5), (0.99, 2 * math.pi / 50), (0.999, 2 * math.pi / 100),
+                        (0.99, 2 * math.pi / 1000)]:
+        got = attempted(fn, beta, omega)
+        if got is None:
+            return False
+        assert_close(f"beta {beta}, omega {omega:.4f}", float(got),
+                     _averaged_orbit_radius(beta, omega), atol=1e-4)
+    print("correct: (1 - beta) / |1 - beta e^{-i omega}|; it is small once the average's window "
+          "1 / (1 - beta) spans many turns of the orbit, and close to 1 when it spans a small part of one.")
     return True
