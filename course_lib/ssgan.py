@@ -5,7 +5,8 @@ class whose logit is fixed at 0, so D(x) = P(real | x) = Z(x) / (Z(x) + 1), Z = 
 (`losses.k_plus_one_logit`). Its loss is the cross-entropy on the few labelled images plus the GAN
 loss on unlabelled images and samples (`losses.ssgan_discriminator_loss`); the generator uses
 feature matching on the classifier's last hidden layer. `supervised_only=True` trains the same
-network on the labelled images alone (the baseline), with no generator.
+network on the labelled images alone (the baseline), with no generator; with `per_class=0` too, on
+every training image with its label (the all-labels ceiling).
 
 Every training item is a pair: an unlabelled image and a labelled one (the `per_class` labelled
 images per class, chosen by `labelled_indices` from the seed, repeated to the length of the data),
@@ -68,7 +69,7 @@ class SSGANConfig(recipe.RunConfig):
     """A semi-supervised GAN run (or, with supervised_only, its labelled-only baseline)."""
 
     n_classes: int = 10
-    per_class: int = 10
+    per_class: int = 10  # 0: every training image is labelled (the all-labels reference)
     supervised_only: bool = False
     lr: float = 1e-3
     betas: tuple = (0.5, 0.999)
@@ -81,9 +82,12 @@ class SSGANConfig(recipe.RunConfig):
 
 
 def labelled_indices(y, per_class, n_classes, seed):
-    """`per_class` indices of each class 0..n_classes-1 in the labels y, drawn by `seed`."""
+    """`per_class` indices of each class 0..n_classes-1 in the labels y, drawn by `seed`; every
+    index when per_class is 0 (all images labelled)."""
     g = torch.Generator().manual_seed(seed)
     y = y.cpu()
+    if per_class == 0:
+        return torch.arange(len(y))
     chosen = []
     for k in range(n_classes):
         where = (y == k).nonzero().squeeze(1)

@@ -115,7 +115,8 @@ def step(modules, optimizers, x, config):
 RECIPES = {kind: recipe.Recipe(f"techniques-{kind}", build, recipe.adam_per_player, step,
                                tensors=recipe.symmetric_data,
                                draws_per_step=lambda config: config.d_steps,
-                               snapshot=recipe.fixed_noise_grid, adversarial=True)
+                               snapshot=recipe.fixed_noise_grid, adversarial=True,
+                               averaged=("generator",))  # as gan.RECIPES: used when ema_decay is set
            for kind in gan.KINDS}
 
 
@@ -141,7 +142,8 @@ def run_toy_technique(kind, seed=0, n_eval=2500, n_points=20_000, device="cpu", 
 def load_or_train_technique(kind, x_train, dataset, schedule, device, seed=0, snapshots=8,
                             progress=True, store=None, **settings):
     """The image GAN ('mlp' or 'dcgan') with the options in `settings`, from its checkpoint or
-    trained. Returns (generator, discriminator, meta), in eval mode."""
+    trained. Returns (generator, discriminator, meta), in eval mode; the generator is the moving
+    average of G's weights when the config keeps one (`ema_decay`), as in `gan.load_or_train_gan`."""
     if kind not in ("mlp", "dcgan"):
         raise ValueError(f"Unknown image GAN recipe {kind!r}: expected 'mlp' or 'dcgan'.")
     data = recipe.RunData(dataset, x_train)
@@ -149,4 +151,4 @@ def load_or_train_technique(kind, x_train, dataset, schedule, device, seed=0, sn
                                                                **settings),
                                          data, device, snapshots=snapshots, progress=progress,
                                          store=store)
-    return modules["generator"], modules["discriminator"], meta
+    return recipe.for_sampling(modules), modules["discriminator"], meta

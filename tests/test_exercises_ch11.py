@@ -56,3 +56,18 @@ def test_k_plus_one_probability():
         with pytest.raises(AssertionError):
             exercises.check_k_plus_one_probability(wrong)
     assert exercises.check_k_plus_one_probability(not_attempted) is False
+
+
+def test_batch_misses_a_mode():
+    import math
+
+    def right(K, N):
+        return 1 - sum((-1) ** j * math.comb(K, j) * (1 - j / K) ** N for j in range(K + 1))
+
+    assert exercises.check_batch_misses_a_mode(right) is True
+    for wrong in (lambda K, N: K * (1 - 1 / K) ** N,  # union bound: only the first inclusion-exclusion term
+                  lambda K, N: (1 - 1 / K) ** N,  # the chance that one given mode is missed
+                  lambda K, N: 1 - (1 - (1 - 1 / K) ** N) ** K):  # treats the modes' misses as independent
+        with pytest.raises(AssertionError):
+            exercises.check_batch_misses_a_mode(wrong)
+    assert exercises.check_batch_misses_a_mode(not_attempted) is False

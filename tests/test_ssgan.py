@@ -102,3 +102,17 @@ def test_the_generator_may_fool_d_instead_of_matching_features():
                                                    feature_matching=False, progress=False)
     assert generator is not None and meta["config"]["feature_matching"] is False
     assert all(math.isfinite(v) for v in meta["history"]["g_loss"])
+
+
+def test_per_class_zero_labels_every_image():
+    """The all-labels reference: per_class=0 takes every training image with its own label."""
+    x, y = tiny()
+    assert torch.equal(ssgan.labelled_indices(y, 0, 3, seed=5), torch.arange(60))
+    data = recipe.RunData("tiny", x, y)
+    run = ssgan.config(data, "smoke", n_classes=3, per_class=0, supervised_only=True)
+    assert run.labelled != ssgan.config(data, "smoke", n_classes=3, per_class=2, supervised_only=True).labelled
+    x_pair, labels = ssgan.pairs(run, data)
+    for image, label in zip(x_pair[:, 1], labels):
+        match = [i for i in range(60) if torch.equal(x[i, 0], image)]
+        assert match and y[match[0]] == label
+    assert len({tuple(image.flatten()[:5].tolist()) for image in x_pair[:, 1]}) > 20  # not a few images

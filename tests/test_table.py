@@ -68,3 +68,29 @@ def test_table_markdown_leaves_out_empty_columns():
     assert lines[0] == "| model | IS ↑ | FID ↓ | training (s) | device |"
     assert lines[2] == "| a | 9.12 | 1.00 | - | cpu |"
     assert lines[3] == "| b | 2.00 | 30.46 | 12 | cuda |"
+
+
+def test_the_minibatch_discrimination_row_is_the_dcgan_recipe_with_one_option(monkeypatch):
+    """Notebook 11's row trains (or loads) the DCGAN of the same schedule and seed as the DCGAN row,
+    with only the minibatch-discrimination layer added, on the same images in [-1, 1]."""
+    from course_lib import techniques
+
+    spec = table.TABLE_ROWS["DCGAN + minibatch discrimination"]
+    assert spec.requires == "course_lib.techniques" and spec in table.available_rows()
+    x, y = bar_images(20)
+    ds = data.ImageData("fashion-mnist", [str(c) for c in range(10)], x, y, x, y, "unit")
+    context = table.TableContext(ds=ds, schedule="smoke", device=torch.device("cpu"), seed=3)
+    calls = []
+
+    def fake(kind, x_train, dataset, schedule, device, **settings):
+        calls.append((kind, x_train, dataset, schedule, settings))
+        return nets.dcgan_generator(8).eval(), None, {"config": {"latent_dim": 8}, "seconds": 1.0, "device": "cpu"}
+
+    monkeypatch.setattr(techniques, "load_or_train_technique", fake)
+    row = spec.loader(context)
+    kind, x_train, dataset, schedule, settings = calls[0]
+    assert (kind, dataset, schedule, settings["seed"]) == ("dcgan", "fashion-mnist", "smoke", 3)
+    assert torch.equal(x_train, x * 2 - 1)
+    assert {k: v for k, v in settings.items() if k not in ("seed", "store")} == dict(
+        minibatch="discrimination", mbd_kernels=8, mbd_dim=4)
+    assert row.sample(4, gen(0)).shape == (4, 1, 28, 28)

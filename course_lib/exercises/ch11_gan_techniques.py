@@ -60,7 +60,7 @@ def check_minibatch_features(fn):
 
 
 def check_k_plus_one_probability(fn):
-    """Exercise 11.4: fn(class_logits (B, K)) -> D(x) = Z / (Z + 1), Z = sum_k exp l_k, shape (B,),
+    """Exercise 11.5: fn(class_logits (B, K)) -> D(x) = Z / (Z + 1), Z = sum_k exp l_k, shape (B,),
     finite and exact for logits of +-500."""
     g = torch.Generator().manual_seed(114)
     cases = {"random logits": torch.randn(6, 10, generator=g) * 3,
@@ -74,4 +74,25 @@ def check_k_plus_one_probability(fn):
         expected = torch.sigmoid(torch.logsumexp(logits.double(), 1))
         assert_close(f"D for {name}", got, expected, atol=1e-6)
     print("correct: D = sigmoid(logsumexp(l)), since Z / (Z + 1) = sigmoid(log Z).")
+    return True
+
+
+def check_batch_misses_a_mode(fn):
+    """Exercise 11.4 (derivation): fn(K, N) -> the probability that a minibatch of N independent draws
+    from K equally likely modes misses at least one mode. Reference: a dynamic programme over the
+    number of modes seen so far (no inclusion-exclusion), and the cases N < K (certain) and K = 1."""
+    for n_modes, n in [(8, 16), (8, 32), (8, 128), (25, 32), (25, 128), (25, 512), (8, 4), (1, 3)]:
+        got = attempted(fn, n_modes, n)
+        if got is None:
+            return False
+        seen = torch.zeros(n_modes + 1, dtype=torch.float64)
+        seen[0] = 1.0  # P(j modes seen) after 0 draws
+        for _ in range(n):
+            stay = seen * torch.arange(n_modes + 1, dtype=torch.float64) / n_modes
+            seen = stay + torch.cat([seen.new_zeros(1), seen[:-1] * (1 - torch.arange(n_modes) / n_modes)])
+        assert_close(f"P(a batch of {n} misses one of {n_modes} modes)", float(got), float(1 - seen[-1]),
+                     atol=1e-6)
+    print("correct: sum_{j>=1} (-1)^(j+1) C(K, j) (1 - j/K)^N (inclusion-exclusion over the missed modes). On "
+          "the 5x5 grid a batch of 64 misses a mode in most steps and one of 256 rarely; on the ring of 8 a "
+          "batch of 16 misses one in most steps and one of 64 almost never.")
     return True
