@@ -11,13 +11,17 @@ each method, and the difference of the means with its standard error.
     .venv/bin/python benchmarks/infogan_vs_kmeans.py --seeds 4 [--dataset fashion-mnist]
         [--schedule full] [--set lambda_cont=1 ...] [--record infogan_vs_kmeans]
 
---record NAME stores the results as a labelled recorded run in course_lib/recorded_runs.json,
-which notebook 09 quotes. --npz FILE reads the images (x: N x 28 x 28 uint8, y: N labels) from a
+--track EVERY prints, every EVERY training steps, the matched accuracy of the code on the selection
+split and the sizes of the code's clusters, to see when (and whether) the code settles on the classes.
+--jobs N trains N seeds at once in separate processes (each with the threads OMP_NUM_THREADS
+gives it). --out DIR also writes the results to DIR/results.json. --record NAME stores the results as a
+labelled recorded run in course_lib/recorded_runs.json, which notebook 09 quotes. --npz FILE reads the images (x: N x 28 x 28 uint8, y: N labels) from a
 local file instead of the course's datasets, e.g. for a scratch copy of another dataset; with it,
 --heldout sets the size of the selection split.
 """
 
 import argparse
+import concurrent.futures
 import datetime
 import json
 import math
@@ -25,13 +29,11 @@ import os
 import platform
 import statistics
 import sys
-import tempfile
-import time
 
 import numpy as np
 import torch
 
-from course_lib import clustering, data, evaluator, infogan, recorded, runtime
+from course_lib import clustering, data, evaluator, infogan, recipe, recorded, runtime
 
 
 def parse_overrides(pairs):
@@ -66,6 +68,55 @@ def mean_sd(values):
     return statistics.mean(values), (statistics.stdev(values) if len(values) > 1 else float("nan"))
 
 
+def code_accuracy(discriminator, x_select, y_select, config, n_classes):
+    """(matched accuracy of Q's categorical code on the selection images, their codes)."""
+    codes, _ = infogan.predict_codes(discriminator, x_select, config["n_categories"],
+                                     config["n_continuous"])
+    return clustering.matching_accuracy(codes.cpu(), y_select.cpu(), config["n_categories"],
+                                        n_classes), codes.cpu()
+
+
+def train_tracked(x_fit, name, schedule, device, seed, config, every, selection, n_classes):
+    """Train the recipe for `seed` (a fresh model: recipe.train, no checkpoint) and, every `every`
+    steps, print the code's matched accuracy on the selection split and its cluster sizes.
+    Returns (discriminator, meta)."""
+    run_data = recipe.RunData(name, x_fit)
+    run_config = infogan.config(run_data, schedule, seed=seed, **config)
+    built = recipe.build(infogan.RECIPE, run_config, device)
+    modules = built[0]
+
+    def report(i, history):
+        accuracy, codes = code_accuracy(modules["discriminator"], *selection, config, n_classes)
+        sizes = sorted(np.bincount(codes.numpy(), minlength=config["n_categories"]), reverse=True)
+        bound = float(np.mean(history["mi_cat"][-every:]))
+        print(f"  seed {seed} step {i + 1}: accuracy {accuracy:.3f}, bound {bound:.3f}, "
+              f"{history['seconds'][-1]:.0f} s, cluster sizes {[int(n) for n in sizes]}", flush=True)
+
+    modules, meta = recipe.train(infogan.RECIPE, run_config, run_data, device, snapshots=0,
+                                 callback=report if every else None, every=every or None,
+                                 progress=False, built=built)
+    return modules["discriminator"], meta
+
+
+def run_seed(args, seed):
+    """Train and score InfoGAN and k-means for one seed: {seed, infogan, kmeans, bound, seconds}."""
+    schedule, device = runtime.get_schedule(args.schedule), runtime.get_device(args.device)
+    config = {**infogan.DEFAULTS[schedule], **parse_overrides(args.set)}
+    name, x_fit, (x_select, y_select) = load_split(args, schedule, device)
+    n_classes = int(y_select.max()) + 1
+    runtime.seed_everything(seed)
+    d_info, meta = train_tracked(x_fit, name, schedule, device, seed, config, args.track,
+                                 (x_select, y_select), n_classes)
+    info_acc, _ = code_accuracy(d_info, x_select, y_select, config, n_classes)
+    tail = max(1, len(meta["history"]["mi_cat"]) // 10)
+    bound = float(np.mean(meta["history"]["mi_cat"][-tail:]))
+    clusters, _, _ = clustering.kmeans(x_select.cpu(), n_classes, restarts=args.kmeans_starts,
+                                       seed=seed)
+    kmeans_acc = clustering.matching_accuracy(clusters, y_select.cpu(), n_classes, n_classes)
+    return {"seed": seed, "infogan": info_acc, "kmeans": kmeans_acc, "bound": bound,
+            "seconds": meta["seconds"]}
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seeds", type=int, default=4, help="number of seeds (0, 1, ...)")
@@ -77,6 +128,12 @@ def main():
     parser.add_argument("--device", default=None)
     parser.add_argument("--npz", default=None, help="local images instead of the course's datasets")
     parser.add_argument("--heldout", type=int, default=None, help="selection size, with --npz")
+    parser.add_argument("--track", type=int, default=0, metavar="EVERY",
+                        help="print the code's accuracy every EVERY training steps")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="train this many seeds at once, in separate processes")
+    parser.add_argument("--out", default=None, metavar="DIR",
+                        help="also write the results as DIR/results.json")
     parser.add_argument("--record", default=None, metavar="NAME",
                         help="store the results in course_lib/recorded_runs.json under NAME")
     args = parser.parse_args()
@@ -95,27 +152,15 @@ def main():
           f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores")
     print(f"InfoGAN recipe: {config}")
 
-    runs = []
-    with tempfile.TemporaryDirectory() as scratch:
-        os.environ["COURSE_CHECKPOINTS"] = scratch  # fresh models: this benchmark never loads any
-        for seed in range(args.seeds):
-            runtime.seed_everything(seed)
-            start = time.perf_counter()
-            _, d_info, meta = infogan.load_or_train_infogan(
-                x_fit, name, schedule, device, seed=seed, name=f"bench-infogan-{seed}",
-                progress=False, **config)
-            seconds = time.perf_counter() - start
-            codes, _ = infogan.predict_codes(d_info, x_select, k, config["n_continuous"])
-            info_acc = clustering.matching_accuracy(codes.cpu(), y_select.cpu(), k, n_classes)
-            tail = max(1, len(meta["history"]["mi_cat"]) // 10)
-            bound = float(np.mean(meta["history"]["mi_cat"][-tail:]))
-            clusters, _, _ = clustering.kmeans(x_select.cpu(), n_classes, restarts=args.kmeans_starts,
-                                               seed=seed)
-            kmeans_acc = clustering.matching_accuracy(clusters, y_select.cpu(), n_classes, n_classes)
-            runs.append({"seed": seed, "infogan": info_acc, "kmeans": kmeans_acc, "bound": bound,
-                         "seconds": seconds})
-            print(f"seed {seed}: InfoGAN {info_acc:.3f} (bound {bound:.3f} of log {k} = "
-                  f"{math.log(k):.3f}, {seconds:.0f} s)   k-means {kmeans_acc:.3f}", flush=True)
+    jobs = max(1, min(args.jobs, args.seeds))
+    if jobs == 1:
+        runs = [run_seed(args, seed) for seed in range(args.seeds)]
+    else:  # one process per seed, each on its own thread(s): the same runs, sooner
+        with concurrent.futures.ProcessPoolExecutor(jobs) as pool:
+            runs = list(pool.map(run_seed, [args] * args.seeds, range(args.seeds)))
+    for run in runs:
+        print(f"seed {run['seed']}: InfoGAN {run['infogan']:.3f} (bound {run['bound']:.3f} of log {k} = "
+              f"{math.log(k):.3f}, {run['seconds']:.0f} s)   k-means {run['kmeans']:.3f}", flush=True)
 
     info_mean, info_sd = mean_sd([r["infogan"] for r in runs])
     km_mean, km_sd = mean_sd([r["kmeans"] for r in runs])
@@ -127,6 +172,13 @@ def main():
           f"{max(r['kmeans'] for r in runs):.3f})")
     print(f"InfoGAN - k-means: {diff:+.3f} ± {diff_se:.3f} (standard error); chance about "
           f"{1 / n_classes:.2f}")
+    results = {"runs": runs, "infogan_mean": info_mean, "infogan_sd": info_sd,
+               "kmeans_mean": km_mean, "kmeans_sd": km_sd, "difference": diff,
+               "difference_se": diff_se}
+    if args.out:
+        os.makedirs(args.out, exist_ok=True)
+        with open(os.path.join(args.out, "results.json"), "w") as f:
+            json.dump({"dataset": name, "config": config, "results": results}, f, indent=1)
     if args.record:
         command = "python benchmarks/infogan_vs_kmeans.py " + " ".join(sys.argv[1:])
         recorded.save_recorded(args.record, {
@@ -136,9 +188,7 @@ def main():
             "split": f"InfoGAN trained on {len(x_fit)} training images; scored on the "
                      f"{len(x_select)} held-out training images (selection split)",
             "config": config,
-            "results": {"runs": runs, "infogan_mean": info_mean, "infogan_sd": info_sd,
-                        "kmeans_mean": km_mean, "kmeans_sd": km_sd, "difference": diff,
-                        "difference_se": diff_se}})
+            "results": results})
         print(f"recorded as {args.record!r} in {recorded.RECORDED_FILE}")
 
 

@@ -2,9 +2,11 @@
 
 The generator sees [z, c]: noise z ~ N(0, I) and a structured code c = (one categorical code with
 `n_categories` values, one-hot, and `n_continuous` codes ~ U(-1, 1)) (Chen et al., 2016, arXiv:1606.03657).
-The networks are notebook 05's DCGAN: `nets.dcgan_generator(noise_dim + n_categories + n_continuous)`
-and `nets.dcgan_discriminator_body`; the discriminator gets a second head, Q, on the same body, that
-predicts the code from an image. Training adds lambda * (-log Q(c | G(z, c))) to the losses of both
+The networks are the paper's MNIST networks (appendix C.1: `nets.infogan_generator` and
+`nets.infogan_discriminator_body`, a fully connected layer of 1024 units at the end of D's body and
+at the start of G), by default at half width to fit a CPU budget, or notebook 05's smaller DCGAN
+(`architecture="dcgan"`); the discriminator gets a second head, Q, on the same body, that predicts
+the code from an image. Training adds lambda * (-log Q(c | G(z, c))) to the losses of both
 players (`losses.infogan_information_loss`), which maximises a lower bound on I(c; G(z, c)).
 Images are in [-1, 1] (`scale="symmetric"`).
 """
@@ -20,13 +22,17 @@ from . import checks, losses, nets, recipe
 
 NOISE_DIM, N_CATEGORIES, N_CONTINUOUS = 62, 10, 2  # the paper's layout for 28x28 digits
 
+ARCHITECTURE, WIDTH = "paper", 0.5  # the paper's MNIST networks at half width (CPU budget)
+
 DEFAULTS = {
     "smoke": dict(steps=80, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
                   n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
-                  lambda_cont=0.1, learn_variance=False, noise_std=1.0),
+                  lambda_cont=0.1, learn_variance=False, noise_std=1.0, architecture=ARCHITECTURE,
+                  width=WIDTH),
     "full": dict(steps=5000, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=NOISE_DIM,
                  n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS, lambda_cat=1.0,
-                 lambda_cont=0.1, learn_variance=False, noise_std=1.0),
+                 lambda_cont=0.1, learn_variance=False, noise_std=1.0, architecture=ARCHITECTURE,
+                 width=WIDTH),
 }
 
 
@@ -132,17 +138,32 @@ def split_q(output, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS):
                      f"{n_continuous} (fixed variance) or {n_categories} + 2 * {n_continuous}.")
 
 
+ARCHITECTURES = ("dcgan", "paper")
+
+
+def make_networks(latent_dim, architecture="dcgan", width=1.0):
+    """(generator, discriminator body): notebook 05's DCGAN networks ("dcgan"), or the paper's
+    MNIST networks ("paper": `nets.infogan_generator` and `nets.infogan_discriminator_body`),
+    every layer's width multiplied by `width` (1: the paper's 64/128 channels and 1024 units)."""
+    if architecture == "dcgan":
+        return nets.dcgan_generator(latent_dim), nets.dcgan_discriminator_body()
+    if architecture != "paper":
+        raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}.")
+    c1, c2, hidden = (max(1, round(width * n)) for n in (64, 128, 1024))
+    return (nets.infogan_generator(latent_dim, hidden, (c2, c1)),
+            nets.infogan_discriminator_body(channels=(c1, c2), hidden=hidden))
+
+
 def make_infogan(noise_dim=NOISE_DIM, n_categories=N_CATEGORIES, n_continuous=N_CONTINUOUS,
-                 learn_variance=False, noise_std=1.0):
-    """(generator, InfoDiscriminator): notebook 05's DCGAN networks plus the Q head, DCGAN init.
+                 learn_variance=False, noise_std=1.0, architecture="dcgan", width=1.0):
+    """(generator, InfoDiscriminator): the networks of `make_networks` plus the Q head, DCGAN init.
 
     noise_std=1 is the paper's z ~ N(0, I). Any other value puts ScaleNoise(noise_dim, noise_std)
     right after the generator's input-shape check, so that its noise is z ~ N(0, noise_std^2 I)
     (notebook 09, exercise 5: a smaller scale gives the categorical code a head start)."""
-    generator = nets.dcgan_generator(noise_dim + n_categories + n_continuous)
+    generator, body = make_networks(noise_dim + n_categories + n_continuous, architecture, width)
     if noise_std != 1.0:
         generator.insert(1, ScaleNoise(noise_dim, noise_std))
-    body = nets.dcgan_discriminator_body()
     feature_dim = body(torch.zeros(2, 1, 28, 28)).shape[1]
     discriminator = InfoDiscriminator(body, nn.Linear(feature_dim, 1),
                                       q_head(feature_dim, n_categories, n_continuous, learn_variance))
@@ -218,6 +239,8 @@ class InfoGANConfig(recipe.RunConfig):
     lambda_cont: float = 0.1
     learn_variance: bool = False
     noise_std: float = 1.0
+    architecture: str = "dcgan"
+    width: float = 1.0
     lr_g: float = 1e-3
     lr_d: float = 2e-4
     betas: tuple = (0.5, 0.999)
@@ -232,7 +255,7 @@ def config(data, schedule, **settings):
 def build(config):
     generator, discriminator = make_infogan(config.noise_dim, config.n_categories,
                                             config.n_continuous, config.learn_variance,
-                                            config.noise_std)
+                                            config.noise_std, config.architecture, config.width)
     return {"generator": generator, "discriminator": discriminator}
 
 

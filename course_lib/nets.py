@@ -282,3 +282,44 @@ def with_minibatch_layer(discriminator, layer, n_features, extra):
     to the body's features: `features(x)` is unchanged (feature matching uses it), and the head
     reads the n_features + extra outputs."""
     return Discriminator(discriminator.body, nn.Sequential(layer, nn.Linear(n_features + extra, 1)))
+
+
+# ---- InfoGAN's MNIST networks (Chen et al., 2016, appendix C.1) -----------------------------------
+
+
+def infogan_generator(latent_dim, hidden=1024, channels=(128, 64), out_channels=1):
+    """z (B, latent_dim) -> image (B, out_channels, 28, 28) in [-1, 1]: InfoGAN's MNIST generator.
+
+    FC `hidden` BN ReLU -> FC channels[0] x 7 x 7 BN ReLU -> upconv channels[1] 4x4 s2 BN ReLU
+    -> upconv out_channels 4x4 s2, tanh: notebook 05's DCGAN generator with a fully connected
+    hidden layer in front and wider layers (the paper: hidden 1024, channels (128, 64)).
+    """
+    c1, c2 = channels
+    return nn.Sequential(
+        ExpectShape((latent_dim,), "latent"),
+        nn.Linear(latent_dim, hidden, bias=False), nn.BatchNorm1d(hidden), nn.ReLU(),
+        nn.Linear(hidden, c1 * 7 * 7, bias=False), nn.BatchNorm1d(c1 * 7 * 7), nn.ReLU(),
+        nn.Unflatten(1, (c1, 7, 7)),
+        nn.ConvTranspose2d(c1, c2, 4, stride=2, padding=1, bias=False),  # 7 -> 14
+        nn.BatchNorm2d(c2), nn.ReLU(),
+        nn.ConvTranspose2d(c2, out_channels, 4, stride=2, padding=1),  # 14 -> 28
+        nn.Tanh(),
+    )
+
+
+def infogan_discriminator_body(in_channels=1, channels=(64, 128), hidden=1024):
+    """Image (B, in_channels, 28, 28) -> features (B, hidden): InfoGAN's MNIST discriminator body.
+
+    conv channels[0] 4x4 s2 LeakyReLU -> conv channels[1] 4x4 s2 BN LeakyReLU -> FC `hidden` BN
+    LeakyReLU (the paper: channels (64, 128), hidden 1024). D's head and Q's head both read
+    these `hidden` features.
+    """
+    c1, c2 = channels
+    return nn.Sequential(
+        ExpectShape((in_channels, *IMAGE_SHAPE[1:]), "discriminator input"),
+        nn.Conv2d(in_channels, c1, 4, stride=2, padding=1), nn.LeakyReLU(0.2),  # 28 -> 14
+        nn.Conv2d(c1, c2, 4, stride=2, padding=1, bias=False),  # 14 -> 7
+        nn.BatchNorm2d(c2), nn.LeakyReLU(0.2),
+        nn.Flatten(),
+        nn.Linear(c2 * 7 * 7, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
+    )
