@@ -284,6 +284,31 @@ def with_minibatch_layer(discriminator, layer, n_features, extra):
     return Discriminator(discriminator.body, nn.Sequential(layer, nn.Linear(n_features + extra, 1)))
 
 
+class SelfAttention(nn.Module):
+    """Self-attention on feature maps (SAGAN, Zhang et al. 2019): x (N, C, H, W) -> x + gamma * o.
+
+    With query q = W_q x and key k = W_k x (C // 8 channels each) and value v = W_v x, every position
+    i attends to all n = H W positions: beta_i = softmax_j(q_i . k_j), o_i = W_o sum_j beta_ij v_j.
+    gamma is learned and starts at 0, so the layer starts as the identity. `last_attention` keeps
+    the latest beta (N, n, n) for plotting. Cost: n^2 dot products, quadratic in the positions.
+    """
+
+    def __init__(self, channels, key_channels=None):
+        super().__init__()
+        key_channels = key_channels or max(1, channels // 8)
+        self.query, self.key = (nn.Conv2d(channels, key_channels, 1) for _ in range(2))
+        self.value, self.out = nn.Conv2d(channels, channels, 1), nn.Conv2d(channels, channels, 1)
+        self.gamma = nn.Parameter(torch.zeros(()))
+        self.last_attention = None
+
+    def forward(self, x):
+        q, k, v = (layer(x).flatten(2) for layer in (self.query, self.key, self.value))  # (N, c, n)
+        beta = torch.softmax(q.transpose(1, 2) @ k, dim=2)  # (N, n, n): row i sums to 1 over j
+        self.last_attention = beta.detach()
+        o = (v @ beta.transpose(1, 2)).view_as(x)  # o_i = sum_j beta_ij v_j
+        return x + self.gamma * self.out(o)
+
+
 # ---- InfoGAN's MNIST networks (Chen et al., 2016, appendix C.1) -----------------------------------
 
 

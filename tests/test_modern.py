@@ -94,3 +94,30 @@ def test_truncated_noise_stays_inside_and_is_a_truncated_normal():
 def test_truncated_noise_rejects_a_non_positive_threshold():
     with pytest.raises(ValueError, match="positive"):
         modern.truncated_noise(4, 2, 0.0)
+
+
+def test_self_attention_keeps_the_shape_and_starts_as_the_identity():
+    from course_lib.nets import SelfAttention
+
+    torch.manual_seed(0)
+    layer, x = SelfAttention(16), torch.randn(3, 16, 7, 7)
+    assert torch.equal(layer(x), x)  # gamma = 0 at initialisation
+    rows = layer.last_attention.sum(2)
+    assert layer.last_attention.shape == (3, 49, 49) and torch.allclose(rows, torch.ones_like(rows))
+    with torch.no_grad():
+        layer.gamma.fill_(1.0)
+    assert layer(x).shape == x.shape and not torch.allclose(layer(x), x)
+
+
+def test_self_attention_with_uniform_weights_averages_the_positions():
+    from course_lib.nets import SelfAttention
+
+    layer, x = SelfAttention(4, key_channels=1), torch.randn(2, 4, 3, 3)
+    with torch.no_grad():
+        for conv in (layer.query, layer.key):  # q . k = 0 everywhere: beta_ij = 1 / n
+            conv.weight.zero_(), conv.bias.zero_()
+        for conv in (layer.value, layer.out):  # identity 1x1 convolutions
+            conv.weight.copy_(torch.eye(4).view(4, 4, 1, 1)), conv.bias.zero_()
+        layer.gamma.fill_(1.0)
+    mean = x.mean((2, 3), keepdim=True)
+    assert torch.allclose(layer(x), x + mean.expand_as(x), atol=1e-6)
