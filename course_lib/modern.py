@@ -77,3 +77,17 @@ def truncated_noise(n, latent_dim, psi, generator=None, device=None):
     u = torch.rand(n, latent_dim, generator=generator, dtype=torch.float64)
     z = torch.special.ndtri(low + (1 - 2 * low) * u).clamp(-psi, psi)
     return z.to(device=device, dtype=torch.float32)
+
+
+@torch.no_grad()
+def conv_operator_norm(kernel, input_shape, iterations=100, padding=0, generator=None):
+    """The operator norm of the stride-1 convolution x -> conv2d(x, kernel, padding) on inputs of
+    shape (C, H, W): the largest singular value of the linear map itself, by power iteration with
+    the operator (conv2d) and its adjoint (conv_transpose2d with the same kernel). Spectral
+    normalization divides by the norm of `as_matrix(kernel)` instead, which is not this number."""
+    x = torch.randn(1, *input_shape, generator=generator, dtype=kernel.dtype, device=kernel.device)
+    for _ in range(iterations):
+        x = F.normalize(x.flatten(), dim=0).view_as(x)
+        x = F.conv_transpose2d(F.conv2d(x, kernel, padding=padding), kernel, padding=padding)
+    x = F.normalize(x.flatten(), dim=0).view_as(x)
+    return F.conv2d(x, kernel, padding=padding).norm()

@@ -348,3 +348,27 @@ def infogan_discriminator_body(in_channels=1, channels=(64, 128), hidden=1024):
         nn.Flatten(),
         nn.Linear(c2 * 7 * 7, hidden, bias=False), nn.BatchNorm1d(hidden), nn.LeakyReLU(0.2),
     )
+
+
+# ---- SAGAN-style networks (notebook 12): the DCGAN networks with one attention block at 14x14 ---
+
+
+def with_layer_after(sequential, index, layer):
+    """A new nn.Sequential: the layers of `sequential` with `layer` inserted after position `index`."""
+    layers = list(sequential)
+    return nn.Sequential(*layers[: index + 1], layer, *layers[index + 1:])
+
+
+def dcgan_generator_with_attention(latent_dim, channels=(64, 32), out_channels=1):
+    """The DCGAN generator with a `SelfAttention` block on its 14x14 feature maps (after the first
+    transposed convolution, its batch norm and ReLU): z (B, latent_dim) -> image (B, 1, 28, 28)."""
+    return with_layer_after(dcgan_generator(latent_dim, channels, out_channels), 7,
+                            SelfAttention(channels[1]))
+
+
+def dcgan_discriminator_with_attention(in_channels=1, channels=(32, 64), norm="batch"):
+    """The DCGAN discriminator with a `SelfAttention` block on its 14x14 feature maps (after the
+    first convolution and its LeakyReLU): image (B, in_channels, 28, 28) -> logit (B,)."""
+    body = with_layer_after(dcgan_discriminator_body(in_channels, channels, norm), 2,
+                            SelfAttention(channels[0]))
+    return Discriminator(body, nn.Linear(channels[1] * 7 * 7, 1))

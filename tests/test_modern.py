@@ -121,3 +121,18 @@ def test_self_attention_with_uniform_weights_averages_the_positions():
         layer.gamma.fill_(1.0)
     mean = x.mean((2, 3), keepdim=True)
     assert torch.allclose(layer(x), x + mean.expand_as(x), atol=1e-6)
+
+
+@pytest.mark.parametrize("padding", [0, 1])
+def test_conv_operator_norm_is_the_norm_of_the_convolution_as_a_matrix(padding):
+    g = torch.Generator().manual_seed(3)
+    kernel = torch.randn(3, 2, 3, 3, generator=g, dtype=torch.float64)
+    shape = (2, 5, 5)
+    basis = torch.eye(50, dtype=torch.float64).view(50, *shape)  # the convolution applied to e_1..e_50
+    matrix = torch.nn.functional.conv2d(basis, kernel, padding=padding).flatten(1).T
+    exact = torch.linalg.matrix_norm(matrix, 2)
+    estimate = modern.conv_operator_norm(kernel, shape, iterations=500, padding=padding, generator=g)
+    assert estimate.item() == pytest.approx(exact.item(), rel=1e-6)
+    # the reshaped kernel's norm is another number; the operator's is at most sqrt(3 * 3) times it
+    reshaped = torch.linalg.matrix_norm(modern.as_matrix(kernel), 2)
+    assert estimate <= 3 * reshaped + 1e-9
