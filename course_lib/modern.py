@@ -7,7 +7,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .losses import check_logits, critic_gradient_norms
+from .losses import check_logits, critic_gradient_norms, wasserstein_generator_loss
 
 
 def hinge_discriminator_loss(real_logits, fake_logits):
@@ -23,9 +23,9 @@ def hinge_discriminator_loss(real_logits, fake_logits):
 
 
 def hinge_generator_loss(fake_logits):
-    """The generator's side of the hinge game: L_G = -E_z[ l(G(z)) ] (as the WGAN generator)."""
+    """The generator's side of the hinge game: L_G = -E_z[ l(G(z)) ], the WGAN generator's loss."""
     check_logits(fake_logits, "fake_logits")
-    return -fake_logits.mean()
+    return wasserstein_generator_loss(fake_logits)
 
 
 def r1_penalty(discriminator, x_real, gamma=10.0):
