@@ -2,8 +2,10 @@
 
 Each row of the table is a registered loader: loader(context) -> ModelRow, a sampler of images in
 [0, 1]. This is the only module that imports every recipe. A notebook or a new chapter adds a row
-with `@register_row("name", requires="course_lib.module")`; a row whose module does not exist yet
-is skipped, so the table grows as chapters land.
+with `@register_row("name", requires="course_lib.module", chapter=N)`; a row whose module does not
+exist yet is skipped, so the table grows as chapters land. Notebook 10 scores the rows of chapters
+up to 11 live (`available_rows(up_to_chapter=11)`); the later chapters' rows are trained by the
+command line (`python -m course_lib train MODEL`) and shown as a recorded run.
 """
 
 from __future__ import annotations
@@ -15,7 +17,20 @@ from typing import Callable
 
 import torch
 
-from . import autoencoders, cgan, cvae, gan, infogan, nets, pca, techniques, vae, wgan
+from . import (
+    autoencoders,
+    biggan,
+    cgan,
+    cvae,
+    gan,
+    infogan,
+    modern_gan,
+    nets,
+    pca,
+    techniques,
+    vae,
+    wgan,
+)
 from .evaluator import accuracy, heldout_split, symmetric_to_unit
 from .runtime import by_schedule
 
@@ -49,26 +64,30 @@ class RowSpec:
     name: str
     loader: Callable
     requires: str | None = None
+    chapter: int | None = None  # the notebook that teaches the model; None: an early chapter
 
 
 TABLE_ROWS = {}
 
 
-def register_row(name, requires=None):
+def register_row(name, requires=None, chapter=None):
     """Decorator: add a row to the comparison table. `requires` names a module (e.g.
-    "course_lib.vae"); the row is skipped while that module does not exist."""
+    "course_lib.vae"); the row is skipped while that module does not exist. `chapter`: the
+    notebook that teaches the model (rows of chapters after notebook 10 are left out there)."""
 
     def decorate(loader):
-        TABLE_ROWS[name] = RowSpec(name, loader, requires)
+        TABLE_ROWS[name] = RowSpec(name, loader, requires, chapter)
         return loader
 
     return decorate
 
 
-def available_rows():
-    """The registered rows whose required module can be imported, in registration order."""
+def available_rows(up_to_chapter=None):
+    """The registered rows whose required module can be imported, in registration order; with
+    `up_to_chapter`, only those of that chapter or earlier."""
     return [spec for spec in TABLE_ROWS.values()
-            if spec.requires is None or importlib.util.find_spec(spec.requires) is not None]
+            if (spec.requires is None or importlib.util.find_spec(spec.requires) is not None)
+            and (up_to_chapter is None or spec.chapter is None or spec.chapter <= up_to_chapter)]
 
 
 @torch.no_grad()
@@ -268,13 +287,53 @@ def _infogan_row(ctx):
 MINIBATCH_DISCRIMINATION = dict(minibatch="discrimination", mbd_kernels=8, mbd_dim=4)
 
 
-@register_row("DCGAN + minibatch discrimination", requires="course_lib.techniques")
+@register_row("DCGAN + minibatch discrimination", requires="course_lib.techniques", chapter=11)
 def _dcgan_minibatch_row(ctx):
     """Notebook 05's DCGAN (same schedule and settings) with a minibatch-discrimination layer in D."""
     generator, _, meta = techniques.load_or_train_technique(
         "dcgan", ctx.ds.x_train * 2 - 1, ctx.ds.name, ctx.schedule, ctx.device, seed=ctx.seed,
         store=ctx.store, **MINIBATCH_DISCRIMINATION)
     return _generator_row(ctx, generator, meta, "notebook 11; the DCGAN recipe with B = 8, C = 4")
+
+
+# Notebook 12's models at the DCGAN row's budget (its 2,500 steps; the BigGAN-style model its own
+# recipe's 800): notebook 12 itself trains them for fewer steps, so these rows come from the
+# command line and notebook 10 shows them as a recorded run.
+def _modern_row(ctx, variant, note):
+    generator, _, meta = modern_gan.load_or_train_modern(
+        ctx.ds.x_train * 2 - 1, ctx.ds.name, ctx.schedule, ctx.device, seed=ctx.seed, store=ctx.store,
+        **modern_gan.VARIANTS[variant])
+    return _generator_row(ctx, generator, meta, note)
+
+
+@register_row("SNGAN (spectral norm + hinge)", requires="course_lib.modern_gan", chapter=12)
+def _sngan_row(ctx):
+    return _modern_row(ctx, "SNGAN", "notebook 12; the DCGAN's networks, D without batch norm")
+
+
+@register_row("DCGAN + R1", requires="course_lib.modern_gan", chapter=12)
+def _r1_row(ctx):
+    return _modern_row(ctx, "DCGAN + R1", "notebook 12; gamma = 10, D without batch norm")
+
+
+@register_row("SAGAN-style (self-attention, SN in G and D)", requires="course_lib.modern_gan", chapter=12)
+def _sagan_row(ctx):
+    return _modern_row(ctx, "SAGAN", "notebook 12; one attention block at 14x14 in G and D")
+
+
+@register_row("BigGAN-style (class-conditional)", requires="course_lib.biggan", chapter=12)
+def _biggan_row(ctx):
+    generator, _, meta = biggan.load_or_train_biggan(
+        ctx.ds.x_train * 2 - 1, ctx.ds.y_train, len(ctx.ds.classes), ctx.ds.name, ctx.schedule,
+        ctx.device, seed=ctx.seed, store=ctx.store)
+
+    def sample(n, generator_rng):
+        images, _ = biggan.sample_balanced(generator, n, device=ctx.device, generator_rng=generator_rng)
+        return symmetric_to_unit(images)
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"],
+                    labels_for=lambda n: cgan.balanced_labels(n, generator.n_classes),
+                    note="notebook 12; balanced labels, no truncation")
 
 
 TABLE_COLUMNS = (  # key, header, format

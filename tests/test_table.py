@@ -25,6 +25,22 @@ def test_registered_rows_need_their_module():
         del table.TABLE_ROWS["test row present"], table.TABLE_ROWS["test row absent"]
 
 
+def test_rows_can_be_limited_to_the_chapters_up_to_one():
+    @table.register_row("test row of chapter 13", chapter=13)
+    def later(ctx):
+        raise AssertionError("never called")
+
+    try:
+        early = {spec.name: spec for spec in table.available_rows(up_to_chapter=11)}
+        everything = {spec.name for spec in table.available_rows()}
+        assert "test row of chapter 13" in everything and "test row of chapter 13" not in early
+        assert "DCGAN + minibatch discrimination" in early and "DCGAN" in early  # chapter 11; no chapter
+        assert all(spec.chapter is None or spec.chapter <= 11 for spec in early.values())
+        assert set(early) < everything
+    finally:
+        del table.TABLE_ROWS["test row of chapter 13"]
+
+
 def test_real_and_pca_rows_sample_unit_images():
     x, y = bar_images(1_300)
     ds = data.ImageData("fashion-mnist", [str(c) for c in range(10)], x, y, x[:50], y[:50], "unit")
