@@ -27,8 +27,10 @@ from . import (
     modern_gan,
     nets,
     pca,
+    stylegan,
     techniques,
     vae,
+    vaegan,
     wgan,
 )
 from .evaluator import accuracy, heldout_split, symmetric_to_unit
@@ -334,6 +336,32 @@ def _biggan_row(ctx):
     return ModelRow(sample, seconds=meta["seconds"], device=meta["device"],
                     labels_for=lambda n: cgan.balanced_labels(n, generator.n_classes),
                     note="notebook 12; balanced labels, no truncation")
+
+
+@register_row("StyleGAN-style (mapping network, AdaIN, noise inputs)", requires="course_lib.stylegan",
+              chapter=13)
+def _stylegan_row(ctx):
+    generator, _, meta = stylegan.load_or_train_stylegan(
+        ctx.ds.x_train * 2 - 1, ctx.ds.name, ctx.schedule, ctx.device, seed=ctx.seed, store=ctx.store)
+
+    def sample(n, generator_rng):
+        return symmetric_to_unit(stylegan.sample(generator, n, rng=generator_rng))
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"],
+                    note="notebook 13; no truncation")
+
+
+@register_row("VAE-GAN (conv, k = 16)", requires="course_lib.vaegan", chapter=14)
+def _vaegan_row(ctx):
+    model, _, meta = vaegan.load_or_train_vaegan(ctx.ds.x_train * 2 - 1, ctx.ds.name, ctx.schedule,
+                                                 ctx.device, seed=ctx.seed, store=ctx.store)
+
+    def sample(n, generator_rng):
+        return torch.cat([symmetric_to_unit(vaegan.sample(model, part, generator_rng, ctx.device))
+                          for part in [1000] * (n // 1000) + [n % 1000] if part])
+
+    return ModelRow(sample, seconds=meta["seconds"], device=meta["device"],
+                    note="notebook 14; decoded prior samples")
 
 
 TABLE_COLUMNS = (  # key, header, format
