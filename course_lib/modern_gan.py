@@ -109,22 +109,29 @@ def generator_loss(fake_logits, config):
     return gan.GENERATOR_LOSSES[config.generator_loss](fake_logits)
 
 
-def d_step(generator, discriminator, optimizer, x_real, z, config):
-    """One discriminator step: its loss, plus R1 on the real batch when r1_gamma > 0."""
-    with torch.no_grad():
-        x_fake = generator(z)
+def discriminator_update(discriminator, optimizer, x_real, x_fake, loss_fn, r1_gamma=0.0):
+    """One update of D on a real and a fake batch: loss_fn(real_logits, fake_logits), plus R1 on
+    the real batch when r1_gamma > 0 (also the StyleGAN recipe's D step). Returns what is logged."""
     real_logits, fake_logits = discriminator(x_real), discriminator(x_fake)
-    loss = discriminator_loss(real_logits, fake_logits, config)
+    loss = loss_fn(real_logits, fake_logits)
     out = {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
            "d_fake": torch.sigmoid(fake_logits).mean().detach()}
-    if config.r1_gamma:
-        penalty = modern.r1_penalty(discriminator, x_real, config.r1_gamma)
+    if r1_gamma:
+        penalty = modern.r1_penalty(discriminator, x_real, r1_gamma)
         out["r1"] = penalty.detach()
         loss = loss + penalty
     optimizer.zero_grad(set_to_none=True)
     loss.backward()
     optimizer.step()
     return out
+
+
+def d_step(generator, discriminator, optimizer, x_real, z, config):
+    """One discriminator step: its loss, plus R1 on the real batch when r1_gamma > 0."""
+    with torch.no_grad():
+        x_fake = generator(z)
+    return discriminator_update(discriminator, optimizer, x_real, x_fake,
+                                lambda real, fake: discriminator_loss(real, fake, config), config.r1_gamma)
 
 
 def g_step(generator, discriminator, optimizer, z, config):

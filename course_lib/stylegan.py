@@ -21,7 +21,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from . import losses, modern, nets, recipe
+from . import losses, modern, modern_gan, nets, recipe
 
 # Per-schedule defaults. Adam's betas (0, 0.99), equal rates for G and D, R1 with gamma = 10 on the
 # non-saturating loss, mixing probability 0.9 and the decay 0.995 of the running mean of w are the
@@ -309,18 +309,8 @@ def d_step(generator, discriminator, optimizer, x_real, config):
     with torch.no_grad():
         x_fake = generator.synthesize(training_styles(generator, len(x_real), config.mixing_prob,
                                                       x_real.device)[0])
-    real_logits, fake_logits = discriminator(x_real), discriminator(x_fake)
-    loss = losses.gan_discriminator_loss(real_logits, fake_logits)
-    out = {"d_loss": loss.detach(), "d_real": torch.sigmoid(real_logits).mean().detach(),
-           "d_fake": torch.sigmoid(fake_logits).mean().detach()}
-    if config.r1_gamma:
-        penalty = modern.r1_penalty(discriminator, x_real, config.r1_gamma)
-        out["r1"] = penalty.detach()
-        loss = loss + penalty
-    optimizer.zero_grad(set_to_none=True)
-    loss.backward()
-    optimizer.step()
-    return out
+    return modern_gan.discriminator_update(discriminator, optimizer, x_real, x_fake,
+                                           losses.gan_discriminator_loss, config.r1_gamma)
 
 
 def g_step(generator, discriminator, optimizer, n, config, device):
