@@ -232,6 +232,26 @@ def machine(device):
             f"{platform.processor() or platform.machine()}")
 
 
+def commands(argvs):
+    """The command lines that redo the merged runs: one per setting, its seeds gathered."""
+    seeds = {}
+    for a in argvs:
+        options = [f"--recipes {' '.join(a['recipes'])}",
+                   f"--budgets {' '.join(f'{b:g}' for b in a['budgets'])}", f"--clock {a['clock']}"]
+        options += [f"--averages {' '.join(f'{d:g}' for d in a['averages'])}"] if a["averages"] else []
+        options += [f"--set {' '.join(a['set'])}"] if a["set"] else []
+        first = a.get("first_seed", 0)
+        seeds.setdefault(" ".join(options), set()).update(range(first, first + a["seeds"]))
+    lines = []
+    for options, runs in seeds.items():
+        first, n = min(runs), len(runs)
+        if runs != set(range(first, first + n)):
+            raise ValueError(f"the merged runs of `{options}` have gaps in their seeds: {sorted(runs)}")
+        lines.append(f"python benchmarks/quality_per_minute.py {options} --seeds {n}"
+                     + (f" --first-seed {first}" if first else ""))
+    return lines
+
+
 def merge(files, name):
     """Combine the --json files of several runs, print their summary and record it as NAME."""
     parts = [json.loads(Path(f).read_text()) for f in files]
@@ -247,11 +267,7 @@ def merge(files, name):
             "split": "trained on the training images minus the last 10,000; scored with "
                      f"{argvs[0]['n_samples']} samples against those 10,000 (selection split)",
             "date": datetime.date.today().isoformat(),
-            "command": "; ".join("python benchmarks/quality_per_minute.py " + " ".join(
-                [f"--recipes {' '.join(a['recipes'])}", f"--budgets {' '.join(f'{b:g}' for b in a['budgets'])}",
-                 f"--seeds {a['seeds']}", f"--clock {a['clock']}"] +
-                ([f"--averages {' '.join(f'{d:g}' for d in a['averages'])}"] if a["averages"] else []) +
-                ([f"--set {' '.join(a['set'])}"] if a["set"] else [])) for a in argvs),
+            "command": "; ".join(commands(argvs)),
             "results": {"summary": summary, "rows": rows}})
         print(f"recorded as {name!r} in {recorded.RECORDED_FILE}")
 

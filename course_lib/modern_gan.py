@@ -71,9 +71,9 @@ class ModernConfig(gan.GANConfig):
 
 
 def config(data, schedule, **settings):
-    """The ModernConfig for `schedule`: the DCGAN's gan.DEFAULTS, then `settings`."""
+    """The ModernConfig for `schedule`: the DCGAN settings of gan.DCGAN_BATCH_64, then `settings`."""
     return recipe.make_config(ModernConfig, {"kind": "dcgan", "schedule": schedule,
-                                             **gan.DEFAULTS[schedule]["dcgan"]}, data, **settings)
+                                             **gan.DCGAN_BATCH_64[schedule]}, data, **settings)
 
 
 def build(config):

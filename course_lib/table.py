@@ -298,7 +298,7 @@ def _dcgan_minibatch_row(ctx):
     return _generator_row(ctx, generator, meta, "notebook 11; the DCGAN recipe with B = 8, C = 4")
 
 
-# Notebook 12's models at the DCGAN row's budget (its 2,500 steps; the BigGAN-style model its own
+# Notebook 12's models at the batch-64 DCGAN's budget (2,500 steps; the BigGAN-style model its own
 # recipe's 800): notebook 12 itself trains them for fewer steps, so these rows come from the
 # command line and notebook 10 shows them as a recorded run.
 def _modern_row(ctx, variant, note):
