@@ -25,7 +25,7 @@ from .nets import IMAGE_SHAPE
 
 # Per-schedule defaults. Adam(betas=(0, 0.999)) and the orthogonal-regularization weight 1e-4 are
 # the paper's; the sizes, learning rates and weight-average decay are the course's DCGAN ones
-# (gan.DEFAULTS): lr_g = 1e-3 beat 2e-4 on the selection split in a one-seed screen of 300 steps.
+# (gan.DCGAN_BATCH_64): lr_g = 1e-3 beat 2e-4 on the selection split in a one-seed screen of 300 steps.
 # full: 800 steps, about 165 s on one CPU thread (the section's budget is 3 minutes).
 DEFAULTS = {
     "smoke": dict(steps=80, batch_size=64, lr_g=1e-3, lr_d=2e-4, noise_dim=63, ema_decay=0.99),

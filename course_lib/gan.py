@@ -48,8 +48,9 @@ DEFAULTS = {
     },
 }
 
-# The DCGAN settings notebook 12's variants build on (modern_gan.config): notebook 05's recipe before
-# its batch-32 schedule. Notebook 12's recorded comparisons ran these, so its variants keep them.
+# The DCGAN settings notebook 12's variants build on (modern_gan.config; the BigGAN-style and VAE-GAN
+# recipes took their rates and batch size): notebook 05's recipe before its batch-32 schedule.
+# Notebook 12's recorded comparisons ran these, so its variants keep them.
 DCGAN_BATCH_64 = {
     "smoke": dict(steps=60, batch_size=64, lr_g=1e-3, lr_d=2e-4, latent_dim=64, ema_decay=0.99),
     "full": dict(steps=2500, batch_size=64, lr_g=1e-3, lr_d=2e-4, latent_dim=64, ema_decay=0.99),

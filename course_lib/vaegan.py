@@ -24,7 +24,7 @@ from torch import nn
 from . import losses, nets, recipe, vae
 
 NETWORKS = ("encoder", "decoder", "discriminator")
-# Per-schedule defaults. The rates and Adam's betas are the course's DCGAN ones (gan.DEFAULTS: lr_g
+# Per-schedule defaults. The rates and Adam's betas are the course's DCGAN ones (gan.DCGAN_BATCH_64: lr_g
 # for the encoder and decoder, lr_d for the discriminator), the code size notebook 02's (k = 16).
 # gamma = 0.1: a one-seed screen of 0.01, 0.1 and 1 (600 steps, scored on the selection split) put
 # 0.01 far behind on FID and recall and 0.1 level with 1 on FID, with a higher precision.
