@@ -3,7 +3,7 @@ evaluator over several seeds, on the selection split (never the test set).
 
 For each variant of `modern_gan.VARIANTS` (the plain DCGAN; SNGAN: spectral norm on D and the hinge
 loss; DCGAN + R1; SAGAN-style: attention at 14x14 in G and D, spectral norm on both, hinge loss)
-and each seed s: train the variant (seed s, the full schedule's DCGAN settings, the same number of
+and each seed s: train the variant (seed s, the batch-64 DCGAN settings gan.DCGAN_BATCH_64, the same number of
 steps for every variant) on the training images minus the held-out selection split (the last
 10,000 training images, as `evaluator.heldout_split`), draw 2,000 samples from the average of G's
 weights and score them with the evaluator against the selection images (FID, precision, recall,
@@ -98,7 +98,7 @@ def print_table(summary, n):
 def train_and_score(args, seeds):
     """Train and score every seed; returns (runs, meta)."""
     device = runtime.get_device(args.device)
-    steps = args.steps or gan.DEFAULTS["full"]["dcgan"]["steps"]
+    steps = args.steps or gan.DCGAN_BATCH_64["full"]["steps"]
     out = Path(args.out or tempfile.mkdtemp(prefix="modern-gans-"))
     out.mkdir(parents=True, exist_ok=True)
     store = checkpoints.Store(folder=out)
@@ -113,7 +113,7 @@ def train_and_score(args, seeds):
           flush=True)
     runs = [run_seed(s, x_fit, ds.name, steps, device, store, judge, reference) for s in seeds]
     meta = {"dataset": ds.name, "machine": machine,
-            "config": {**gan.DEFAULTS["full"]["dcgan"], "steps": steps,
+            "config": {**gan.DCGAN_BATCH_64["full"], "steps": steps,
                        "variants": modern_gan.VARIANTS, "n_samples": N_SAMPLES},
             "split": f"trained on {len(x_fit)} training images; scored on the {len(x_select)} "
                      "held-out training images (selection split)"}
